@@ -17,6 +17,8 @@ const layers = [
   ['src/main', ['sim', 'server', 'preload', 'renderer', 'cli']],
   ['src/preload', ['core', 'sim', 'server', 'main', 'renderer', 'cli']],
   ['src/renderer', ['core', 'sim', 'server', 'main', 'preload', 'cli']],
+  // The launcher composes core and server; it starts the playground as a process, never imports it.
+  ['src/cli', ['sim', 'main', 'preload', 'renderer']],
 ];
 
 const boundaryConfigs = layers.map(([folder, banned]) => ({
@@ -46,7 +48,14 @@ const boundaryConfigs = layers.map(([folder, banned]) => ({
 
 export default tseslint.config(
   {
-    ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results/**', 'coverage/**', '.playground/**'],
+    ignores: [
+      'out/**',
+      'dist/**',
+      'node_modules/**',
+      'test-results/**',
+      'coverage/**',
+      '.playground/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -57,7 +66,10 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
     },

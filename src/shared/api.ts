@@ -17,7 +17,8 @@ export const API_VERSION = 1;
 // Domain types seen by the renderer
 
 /** The state of one kubeconfig context's connection, as the sidebar shows it. */
-export type ConnectionState = 'connecting' | 'connected' | 'unauthorized' | 'unreachable' | 'invalid';
+export type ConnectionState =
+  'connecting' | 'connected' | 'unauthorized' | 'unreachable' | 'invalid';
 
 /** How a context authenticates; never the credential itself. */
 export type AuthKind =
@@ -143,7 +144,8 @@ export type ApiEventType = ApiEvent['type'];
 // ---------------------------------------------------------------------------------------
 // Errors and the two sides of the contract
 
-export type ApiErrorCode = 'invalid-argument' | 'not-found' | 'unsupported' | 'forbidden' | 'unavailable' | 'internal';
+export type ApiErrorCode =
+  'invalid-argument' | 'not-found' | 'unsupported' | 'forbidden' | 'unavailable' | 'internal';
 
 /** The error shape that crosses a transport: a code and a message, never a stack. */
 export interface ApiErrorBody {

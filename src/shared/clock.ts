@@ -27,7 +27,8 @@ export const systemClock: Clock = {
     return handle;
   },
   clearTimeout(handle) {
-    if (handle && 'timer' in handle) clearTimeout((handle as unknown as { timer: ReturnType<typeof setTimeout> }).timer);
+    if (handle && 'timer' in handle)
+      clearTimeout((handle as unknown as { timer: ReturnType<typeof setTimeout> }).timer);
   },
   sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));

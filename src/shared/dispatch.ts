@@ -20,7 +20,10 @@ export async function dispatchInvoke(
   rawArgs: unknown,
 ): Promise<InvokeOutcome<unknown>> {
   if (!isMethodName(method)) {
-    return { ok: false, error: { code: 'invalid-argument', message: `unknown method ${JSON.stringify(method)}` } };
+    return {
+      ok: false,
+      error: { code: 'invalid-argument', message: `unknown method ${JSON.stringify(method)}` },
+    };
   }
   let args: unknown;
   try {

@@ -20,6 +20,10 @@ export interface Schema<T> {
   readonly optional?: boolean;
 }
 
+export interface OptionalSchema<T> extends Schema<T | undefined> {
+  readonly optional: true;
+}
+
 export type Infer<S> = S extends Schema<infer T> ? T : never;
 
 function describe(value: unknown): string {
@@ -39,7 +43,8 @@ export const s = {
     const max = rules.max ?? 4096;
     return {
       parse(value, path = '') {
-        if (typeof value !== 'string') throw new SchemaError(path, `expected a string, got ${describe(value)}`);
+        if (typeof value !== 'string')
+          throw new SchemaError(path, `expected a string, got ${describe(value)}`);
         if (value.length > max) throw new SchemaError(path, `longer than ${max} characters`);
         if (rules.min !== undefined && value.length < rules.min)
           throw new SchemaError(path, `shorter than ${rules.min} characters`);
@@ -55,9 +60,12 @@ export const s = {
       parse(value, path = '') {
         if (typeof value !== 'number' || !Number.isFinite(value))
           throw new SchemaError(path, `expected a finite number, got ${describe(value)}`);
-        if (rules.integer && !Number.isInteger(value)) throw new SchemaError(path, 'expected an integer');
-        if (rules.min !== undefined && value < rules.min) throw new SchemaError(path, `less than ${rules.min}`);
-        if (rules.max !== undefined && value > rules.max) throw new SchemaError(path, `greater than ${rules.max}`);
+        if (rules.integer && !Number.isInteger(value))
+          throw new SchemaError(path, 'expected an integer');
+        if (rules.min !== undefined && value < rules.min)
+          throw new SchemaError(path, `less than ${rules.min}`);
+        if (rules.max !== undefined && value > rules.max)
+          throw new SchemaError(path, `greater than ${rules.max}`);
         return value;
       },
     };
@@ -66,7 +74,8 @@ export const s = {
   boolean(): Schema<boolean> {
     return {
       parse(value, path = '') {
-        if (typeof value !== 'boolean') throw new SchemaError(path, `expected a boolean, got ${describe(value)}`);
+        if (typeof value !== 'boolean')
+          throw new SchemaError(path, `expected a boolean, got ${describe(value)}`);
         return value;
       },
     };
@@ -95,14 +104,15 @@ export const s = {
     const max = rules.max ?? 10_000;
     return {
       parse(value, path = '') {
-        if (!Array.isArray(value)) throw new SchemaError(path, `expected an array, got ${describe(value)}`);
+        if (!Array.isArray(value))
+          throw new SchemaError(path, `expected an array, got ${describe(value)}`);
         if (value.length > max) throw new SchemaError(path, `more than ${max} items`);
         return value.map((v, i) => item.parse(v, `${path}[${i}]`));
       },
     };
   },
 
-  optional<T>(inner: Schema<T>): Schema<T | undefined> {
+  optional<T>(inner: Schema<T>): OptionalSchema<T> {
     return {
       optional: true,
       parse(value, path = '') {
@@ -114,16 +124,19 @@ export const s = {
   /** A closed object: unknown keys are refused, so nothing unexpected crosses a transport. */
   object<Shape extends Record<string, Schema<unknown>>>(
     shape: Shape,
-  ): Schema<{ [K in keyof Shape as Shape[K]['optional'] extends true ? never : K]: Infer<Shape[K]> } & {
-    [K in keyof Shape as Shape[K]['optional'] extends true ? K : never]?: Infer<Shape[K]>;
-  }> {
+  ): Schema<
+    { [K in keyof Shape as Shape[K]['optional'] extends true ? never : K]: Infer<Shape[K]> } & {
+      [K in keyof Shape as Shape[K]['optional'] extends true ? K : never]?: Infer<Shape[K]>;
+    }
+  > {
     return {
       parse(value, path = '') {
         if (typeof value !== 'object' || value === null || Array.isArray(value))
           throw new SchemaError(path, `expected an object, got ${describe(value)}`);
         const record = value as Record<string, unknown>;
         for (const key of Object.keys(record)) {
-          if (!(key in shape)) throw new SchemaError(path ? `${path}.${key}` : key, 'unknown field');
+          if (!(key in shape))
+            throw new SchemaError(path ? `${path}.${key}` : key, 'unknown field');
         }
         const out: Record<string, unknown> = {};
         for (const [key, schema] of Object.entries(shape)) {

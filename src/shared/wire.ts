@@ -11,8 +11,7 @@ export const TOKEN_PROTOCOL_PREFIX = 'aviary.token.';
 export type ClientFrame = { kind: 'invoke'; id: number; method: string; args: unknown };
 
 export type ServerFrame =
-  | ({ kind: 'outcome'; id: number } & InvokeOutcome<unknown>)
-  | { kind: 'event'; event: ApiEvent };
+  ({ kind: 'outcome'; id: number } & InvokeOutcome<unknown>) | { kind: 'event'; event: ApiEvent };
 
 export function parseClientFrame(text: string): ClientFrame | undefined {
   let value: unknown;
@@ -23,7 +22,8 @@ export function parseClientFrame(text: string): ClientFrame | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const frame = value as Record<string, unknown>;
-  if (frame.kind !== 'invoke' || typeof frame.id !== 'number' || !Number.isSafeInteger(frame.id)) return undefined;
+  if (frame.kind !== 'invoke' || typeof frame.id !== 'number' || !Number.isSafeInteger(frame.id))
+    return undefined;
   if (typeof frame.method !== 'string') return undefined;
   return { kind: 'invoke', id: frame.id, method: frame.method, args: frame.args };
 }
