@@ -11,7 +11,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 export const rendererConfig: UserConfig = {
   root: resolve('src/renderer'),
   base: './',
-  plugins: [svelte()],
+  plugins: [svelte({ configFile: resolve('svelte.config.js') })],
   build: {
     outDir: resolve('out/renderer'),
     emptyOutDir: true,

@@ -6,8 +6,8 @@ export const IPC_EVENT = 'aviary:event';
 
 /**
  * The renderer's Content-Security-Policy, sent as a header by web mode and by Electron's
- * session, and repeated as a meta tag in index.html. connect-src allows only loopback
- * WebSockets (web mode's API).
+ * session, and repeated as a meta tag in index.html (without frame-ancestors, which
+ * browsers ignore in a meta tag). connect-src allows only loopback WebSockets (web mode's API).
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",

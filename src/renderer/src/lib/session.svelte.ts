@@ -1,0 +1,119 @@
+/**
+ * What the whole UI reads: the transport's state, the app info and the contexts snapshot,
+ * plus the actions that change them. Components get plain data and callbacks from here.
+ */
+import { SvelteSet } from 'svelte/reactivity';
+import type { AppInfo, ContextInfo, ContextsSnapshot } from '../../../shared/api';
+import type { Transport, TransportState } from './api';
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class Session {
+  transportState = $state<TransportState>('connecting');
+  info = $state.raw<AppInfo | undefined>();
+  snapshot = $state.raw<ContextsSnapshot | undefined>();
+  /** The last failed action, shown until dismissed or the next action succeeds. */
+  error = $state<string | undefined>();
+  /** Contexts with a reconnect request in flight. */
+  readonly reconnecting = new SvelteSet<string>();
+
+  selected: ContextInfo | undefined = $derived(
+    this.snapshot?.contexts.find((c) => c.id === this.snapshot?.selectedContext),
+  );
+
+  readonly #transport: Transport;
+
+  constructor(transport: Transport) {
+    this.#transport = transport;
+    this.transportState = transport.state;
+  }
+
+  get mode(): 'electron' | 'web' {
+    return this.#transport.mode;
+  }
+
+  /** Subscribes and loads; returns the function that stops listening. */
+  start(): () => void {
+    const offEvents = this.#transport.api.subscribe((event) => {
+      if (event.type === 'contexts.changed') this.snapshot = event.snapshot;
+    });
+    const offState = this.#transport.onStateChange((state) => {
+      this.transportState = state;
+      // Events sent while we were away are lost: read the current truth again.
+      if (state === 'open') void this.refresh();
+    });
+    if (this.#transport.state === 'open') void this.refresh();
+    return () => {
+      offEvents();
+      offState();
+    };
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      const [info, snapshot] = await Promise.all([
+        this.#transport.api.invoke('app.info', {}),
+        this.#transport.api.invoke('contexts.list', {}),
+      ]);
+      this.info = info;
+      this.snapshot = snapshot;
+    } catch (err) {
+      this.error = `Could not load contexts: ${messageOf(err)}`;
+    }
+  }
+
+  async select(id: string): Promise<void> {
+    const before = this.snapshot;
+    if (!before || before.selectedContext === id) return;
+    // Optimistic: the row and the top bar follow the keyboard at once.
+    this.snapshot = { ...before, selectedContext: id };
+    try {
+      this.snapshot = await this.#transport.api.invoke('contexts.select', { context: id });
+    } catch (err) {
+      if (this.snapshot?.selectedContext === id) this.snapshot = before;
+      this.error = `Could not select ${id}: ${messageOf(err)}`;
+    }
+  }
+
+  async reconnect(id: string): Promise<void> {
+    this.reconnecting.add(id);
+    try {
+      this.snapshot = await this.#transport.api.invoke('contexts.reconnect', { context: id });
+    } catch (err) {
+      this.error = `Could not reconnect ${id}: ${messageOf(err)}`;
+    } finally {
+      this.reconnecting.delete(id);
+    }
+  }
+
+  /** Returns the error message for the inline form, or undefined when the file was added. */
+  async addFile(path: string): Promise<string | undefined> {
+    try {
+      this.snapshot = await this.#transport.api.invoke('kubeconfig.addFile', { path });
+      return undefined;
+    } catch (err) {
+      return messageOf(err);
+    }
+  }
+
+  async pickAndAddFile(): Promise<void> {
+    try {
+      const { path } = await this.#transport.api.invoke('kubeconfig.pickFile', {});
+      if (!path) return;
+      const error = await this.addFile(path);
+      if (error) this.error = `Could not add ${path}: ${error}`;
+    } catch (err) {
+      this.error = `Could not open the file picker: ${messageOf(err)}`;
+    }
+  }
+
+  async removeFile(path: string): Promise<void> {
+    try {
+      this.snapshot = await this.#transport.api.invoke('kubeconfig.removeFile', { path });
+    } catch (err) {
+      this.error = `Could not remove ${path}: ${messageOf(err)}`;
+    }
+  }
+}
