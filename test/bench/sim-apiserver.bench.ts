@@ -221,3 +221,9 @@ export async function benchApiServer(
     await Promise.all(servers.map((s) => s.close()));
   }
 }
+
+// `npm run bench` entry points (test/bench/run.ts).
+export const title = 'Playground API server: 20 clusters x 100 Deployments, 100 watchers';
+export async function run(): Promise<Record<string, number>> {
+  return { ...(await benchApiServer()) };
+}
