@@ -14,7 +14,8 @@ import {
   imagePullError,
   mainContainer,
 } from './apps/behaviour';
-import { AppInstances } from './apps/index';
+import { AppInstances, appKinds } from './apps/index';
+import { prometheusApp } from './apps/prometheus';
 import { Loadtester } from './apps/loadtester';
 import type { Deployment, Pod } from './kube';
 import { seededRandom, workloadOf } from './kube';
@@ -50,6 +51,8 @@ export interface ClusterSimulationOptions {
   seed?: number;
   /** How often synthetic traffic is sent (default every 1000 ms of clock time). */
   trafficTickMs?: number;
+  /** Where this cluster's prom/prometheus pods forward their HTTP API (the playground's Prometheus). */
+  prometheusUrl?: () => string | undefined;
 }
 
 export interface ClusterSimulation {
@@ -114,7 +117,7 @@ export function startClusterSimulation(options: ClusterSimulationOptions): Clust
   };
 
   const metrics = new TrafficMetrics();
-  const apps = new AppInstances();
+  const apps = new AppInstances([prometheusApp(options.prometheusUrl ?? (() => undefined)), ...appKinds]);
   const view = new ClusterView(store);
   const routers = createTrafficRouters();
   const network = new ClusterNetwork({ view, routers, apps, metrics, clock, random, behaviourOf });
