@@ -25,7 +25,9 @@ function parseArgs(argv: string[]): PlaygroundOptions & { help: boolean } {
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
     const value = (): string => {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new Error(`${flag} needs a value`);
@@ -39,7 +41,8 @@ function parseArgs(argv: string[]): PlaygroundOptions & { help: boolean } {
     switch (flag) {
       case '--clusters': {
         const n = positive('--clusters', value());
-        if (!Number.isInteger(n) || n > 100) throw new Error('--clusters must be an integer from 1 to 100');
+        if (!Number.isInteger(n) || n > 100)
+          throw new Error('--clusters must be an integer from 1 to 100');
         options.clusters = n;
         break;
       }
@@ -78,7 +81,9 @@ function parseArgs(argv: string[]): PlaygroundOptions & { help: boolean } {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   if (options.help) {
-    const doc = /\/\*\*([\s\S]*?)\*\//.exec((await import('node:fs')).readFileSync(new URL(import.meta.url), 'utf8'));
+    const doc = /\/\*\*([\s\S]*?)\*\//.exec(
+      (await import('node:fs')).readFileSync(new URL(import.meta.url), 'utf8'),
+    );
     console.log((doc?.[1] ?? '').replace(/^ \* ?/gm, '').trim());
     return;
   }
@@ -115,7 +120,9 @@ async function main(): Promise<void> {
     const lines = createInterface({ input: process.stdin, output: process.stderr, prompt: '' });
     lines.on('line', (line) => {
       if (!line.trim()) return;
-      void applyFaultCommand(playground, line).then(log, (err: unknown) => log(`fault: ${(err as Error).message}`));
+      void applyFaultCommand(playground, line).then(log, (err: unknown) =>
+        log(`fault: ${(err as Error).message}`),
+      );
     });
   }
 }

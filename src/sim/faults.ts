@@ -21,7 +21,8 @@ export const FAULT_HELP = `fault commands (CLUSTER is a name like "staging" or a
 
 function number(text: string | undefined, what: string, max = Number.POSITIVE_INFINITY): number {
   const n = Number(text);
-  if (text === undefined || !Number.isFinite(n) || n < 0 || n > max) throw new Error(`${what} must be a number from 0 to ${max}`);
+  if (text === undefined || !Number.isFinite(n) || n < 0 || n > max)
+    throw new Error(`${what} must be a number from 0 to ${max}`);
   return n;
 }
 
@@ -42,7 +43,9 @@ export async function applyFaultCommand(playground: Playground, line: string): P
     case 'api-errors': {
       const rate = number(rest[0], 'RATE', 1);
       const status = rest[1] ? number(rest[1], 'STATUS', 599) : 500;
-      faults.setErrors(rate > 0 ? { rate, status, ...(rest[2] ? { path: rest[2] } : {}) } : undefined);
+      faults.setErrors(
+        rate > 0 ? { rate, status, ...(rest[2] ? { path: rest[2] } : {}) } : undefined,
+      );
       return `${cluster.name}: ${rate * 100}% of API requests answer ${status}`;
     }
     case 'api-latency':

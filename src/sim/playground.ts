@@ -80,15 +80,23 @@ export function clusterNames(clusters: number | string[] | undefined): string[] 
   return Array.from({ length: count }, (_, i) => DEFAULT_CLUSTER_NAMES[i] ?? `cluster-${i + 1}`);
 }
 
-async function loadState(stateDir: string | undefined, log: (line: string) => void): Promise<SavedState | undefined> {
+async function loadState(
+  stateDir: string | undefined,
+  log: (line: string) => void,
+): Promise<SavedState | undefined> {
   if (!stateDir) return undefined;
   try {
-    const state = JSON.parse(await readFile(join(stateDir, 'playground.json'), 'utf8')) as SavedState;
-    if (state.format !== 'aviary-playground/v1') throw new Error(`unknown format ${String(state.format)}`);
+    const state = JSON.parse(
+      await readFile(join(stateDir, 'playground.json'), 'utf8'),
+    ) as SavedState;
+    if (state.format !== 'aviary-playground/v1')
+      throw new Error(`unknown format ${String(state.format)}`);
     return state;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      log(`playground: saved state in ${stateDir} is unreadable (${(err as Error).message}); starting fresh`);
+      log(
+        `playground: saved state in ${stateDir} is unreadable (${(err as Error).message}); starting fresh`,
+      );
     }
     return undefined;
   }
@@ -115,7 +123,9 @@ function resourceOf(object: KubeObject): ResourceRef {
   return { group, resource };
 }
 
-async function startMetricsServer(sim: ClusterSimulation): Promise<{ url: string; server: Server }> {
+async function startMetricsServer(
+  sim: ClusterSimulation,
+): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
@@ -139,7 +149,10 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
   const log = options.log ?? (() => undefined);
   const clock = options.clock ?? systemClock;
   const saved = await loadState(options.stateDir, log);
-  const names = saved && options.clusters === undefined ? saved.clusters.map((c) => c.name) : clusterNames(options.clusters);
+  const names =
+    saved && options.clusters === undefined
+      ? saved.clusters.map((c) => c.name)
+      : clusterNames(options.clusters);
   // Many clusters each with a real Prometheus would cost a process each: past five, the built-in one.
   const prometheus = options.prometheus ?? (names.length > 5 ? 'builtin' : undefined);
 
@@ -153,22 +166,40 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
       const store = new MemoryClusterStore({ clock });
       if (previous) store.restore(previous.store);
       const token = previous?.token ?? randomBytes(24).toString('base64url');
-      const api = await startClusterApiServer({ name, token, clock, store, port: previous?.port }).catch(
+      const api = await startClusterApiServer({
+        name,
+        token,
+        clock,
+        store,
+        port: previous?.port,
+      }).catch(
         // The saved port may be taken now; any port will do, the kubeconfig is rewritten.
         () => startClusterApiServer({ name, token, clock, store }),
       );
-      let cluster: PlaygroundCluster | undefined;
+      // The simulation asks for the Prometheus URL lazily: Prometheus starts after it.
+      const self: { cluster?: PlaygroundCluster } = {};
       const sim = startClusterSimulation({
         store,
         clock,
         ...(options.trafficRate !== undefined ? { trafficRate: options.trafficRate } : {}),
-        ...(options.podReadyDelayMs !== undefined ? { podReadyDelayMs: options.podReadyDelayMs } : {}),
-        prometheusUrl: () => (cluster?.prometheusDown ? undefined : cluster?.prometheus?.url),
+        ...(options.podReadyDelayMs !== undefined
+          ? { podReadyDelayMs: options.podReadyDelayMs }
+          : {}),
+        prometheusUrl: () =>
+          self.cluster?.prometheusDown ? undefined : self.cluster?.prometheus?.url,
       });
       api.setServiceProxy(sim.proxy);
       const metrics = await startMetricsServer(sim);
       metricsServers.push(metrics.server);
-      cluster = { name, context: contextName(name), api, sim, metricsUrl: metrics.url, token };
+      const cluster: PlaygroundCluster = {
+        name,
+        context: contextName(name),
+        api,
+        sim,
+        metricsUrl: metrics.url,
+        token,
+      };
+      self.cluster = cluster;
       clusters.push(cluster);
 
       if (!previous && options.scenario !== false) {
@@ -176,7 +207,9 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
           try {
             store.create(resourceOf(manifest), manifest);
           } catch (err) {
-            log(`playground: ${name}: cannot create ${manifest.kind} ${manifest.metadata.name}: ${(err as Error).message}`);
+            log(
+              `playground: ${name}: cannot create ${manifest.kind} ${manifest.metadata.name}: ${(err as Error).message}`,
+            );
           }
         }
       }
@@ -185,10 +218,14 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
         cluster.prometheus = await startPlaygroundPrometheus({
           targets: () => [{ job: `playground-${name}`, url: metricsUrl }],
           clock,
-          ...(options.scrapeIntervalMs !== undefined ? { scrapeIntervalMs: options.scrapeIntervalMs } : {}),
+          ...(options.scrapeIntervalMs !== undefined
+            ? { scrapeIntervalMs: options.scrapeIntervalMs }
+            : {}),
           ...(prometheus ? { binary: prometheus } : {}),
         });
-        log(`playground: ${name}: ${cluster.prometheus.kind} Prometheus at ${cluster.prometheus.url}`);
+        log(
+          `playground: ${name}: ${cluster.prometheus.kind} Prometheus at ${cluster.prometheus.url}`,
+        );
       }
     }
   } catch (err) {
@@ -206,7 +243,12 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
     if (!options.stateDir) return;
     const state: SavedState = {
       format: 'aviary-playground/v1',
-      clusters: clusters.map((c) => ({ name: c.name, port: c.api.port, token: c.token, store: c.api.store.snapshot() })),
+      clusters: clusters.map((c) => ({
+        name: c.name,
+        port: c.api.port,
+        token: c.token,
+        store: c.api.store.snapshot(),
+      })),
     };
     await mkdir(options.stateDir, { recursive: true });
     const file = join(options.stateDir, 'playground.json');
@@ -224,7 +266,9 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
     },
     saveState,
     async stop() {
-      await saveState().catch((err: unknown) => log(`playground: could not save state: ${String(err)}`));
+      await saveState().catch((err: unknown) =>
+        log(`playground: could not save state: ${String(err)}`),
+      );
       await stopAll(clusters, metricsServers);
     },
   };

@@ -299,7 +299,12 @@ export function defaultScenario(clusterNames: string[]): ScenarioCluster[] {
         apps.push(
           namespace('test'),
           loadtester('test'),
-          nginxPodinfo('test', 'podinfo', 'app.example.com', '    maxWeight: 50\n    stepWeight: 10\n'),
+          nginxPodinfo(
+            'test',
+            'podinfo',
+            'app.example.com',
+            '    maxWeight: 50\n    stepWeight: 10\n',
+          ),
           namespace('frontend'),
           loadtester('frontend'),
           nginxPodinfo('frontend', 'web', 'web.example.com', '    stepWeights: [5, 10, 25, 50]\n'),
@@ -309,7 +314,12 @@ export function defaultScenario(clusterNames: string[]): ScenarioCluster[] {
         apps.push(
           namespace('shop'),
           loadtester('shop'),
-          nginxPodinfo('shop', 'storefront', 'shop.example.com', '    maxWeight: 50\n    stepWeight: 10\n'),
+          nginxPodinfo(
+            'shop',
+            'storefront',
+            'shop.example.com',
+            '    maxWeight: 50\n    stepWeight: 10\n',
+          ),
           blueGreen('shop', 'checkout'),
         );
         break;

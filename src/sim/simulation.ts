@@ -117,7 +117,10 @@ export function startClusterSimulation(options: ClusterSimulationOptions): Clust
   };
 
   const metrics = new TrafficMetrics();
-  const apps = new AppInstances([prometheusApp(options.prometheusUrl ?? (() => undefined)), ...appKinds]);
+  const apps = new AppInstances([
+    prometheusApp(options.prometheusUrl ?? (() => undefined)),
+    ...appKinds,
+  ]);
   const view = new ClusterView(store);
   const routers = createTrafficRouters();
   const network = new ClusterNetwork({ view, routers, apps, metrics, clock, random, behaviourOf });

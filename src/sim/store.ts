@@ -90,7 +90,14 @@ export interface ClusterStore {
 export class StoreError extends Error {
   constructor(
     readonly status: 400 | 404 | 409 | 410 | 422 | 500,
-    readonly reason: 'BadRequest' | 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'Invalid' | 'InternalError',
+    readonly reason:
+      | 'BadRequest'
+      | 'NotFound'
+      | 'AlreadyExists'
+      | 'Conflict'
+      | 'Gone'
+      | 'Invalid'
+      | 'InternalError',
     message: string,
   ) {
     super(message);

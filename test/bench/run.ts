@@ -30,7 +30,9 @@ async function main(): Promise<void> {
     .filter((f) => f.endsWith('.bench.ts'))
     .filter((f) => !filter || f.includes(filter))
     .sort();
-  console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${(await import('node:os')).cpus().length} cores`);
+  console.log(
+    `node ${process.version}, ${process.platform}/${process.arch}, ${(await import('node:os')).cpus().length} cores`,
+  );
   for (const file of files) {
     const mod = (await import(pathToFileURL(join(here, file)).href)) as Partial<BenchModule>;
     if (typeof mod.run !== 'function') continue;
@@ -38,7 +40,8 @@ async function main(): Promise<void> {
     const started = performance.now();
     const figures = await mod.run();
     const width = Math.max(...Object.keys(figures).map((k) => k.length));
-    for (const [name, value] of Object.entries(figures)) console.log(`  ${name.padEnd(width)}  ${format(value)}`);
+    for (const [name, value] of Object.entries(figures))
+      console.log(`  ${name.padEnd(width)}  ${format(value)}`);
     console.log(`  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   }
 }

@@ -36,14 +36,19 @@ async function startPlayground(): Promise<ChildProcessWithoutNullStreams> {
   );
   createInterface({ input: child.stderr }).on('line', (line) => stderrLines.push(line));
   await new Promise<void>((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`playground did not start:\n${stderrLines.join('\n')}`)), 45_000);
+    const timer = setTimeout(
+      () => reject(new Error(`playground did not start:\n${stderrLines.join('\n')}`)),
+      45_000,
+    );
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (line === `playground ready: ${kubeconfig}`) {
         clearTimeout(timer);
         resolvePromise();
       }
     });
-    child.once('exit', (code) => reject(new Error(`playground exited with ${code}:\n${stderrLines.join('\n')}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`playground exited with ${code}:\n${stderrLines.join('\n')}`)),
+    );
   });
   return child;
 }
@@ -58,11 +63,15 @@ async function stopPlayground(): Promise<void> {
 }
 
 function kubectl(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=5s', ...args], {
-    encoding: 'utf8',
-    timeout: 30_000,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir },
-  });
+  const result = spawnSync(
+    'kubectl',
+    ['--kubeconfig', kubeconfig, '--request-timeout=5s', ...args],
+    {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir },
+    },
+  );
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -76,7 +85,9 @@ function ok(...args: string[]): string {
 async function fault(command: string, expected: RegExp): Promise<void> {
   const before = stderrLines.length;
   playground!.stdin.write(`${command}\n`);
-  await expect.poll(() => stderrLines.slice(before).some((l) => expected.test(l)), { timeout: 5000 }).toBe(true);
+  await expect
+    .poll(() => stderrLines.slice(before).some((l) => expected.test(l)), { timeout: 5000 })
+    .toBe(true);
 }
 
 beforeAll(async () => {
@@ -102,27 +113,77 @@ describe('npm run playground', () => {
   });
 
   it('serves the default scenario and Flagger tutorials apply unchanged', () => {
-    expect(ok('--context', 'playground-staging', 'get', 'canaries', '-A')).toMatch(/NAMESPACE\s+NAME\s+STATUS\s+WEIGHT/);
-    expect(ok('--context', 'playground-eu', 'get', 'canaries', '-n', 'shop', '-o', 'name')).toContain('canary.flagger.app/storefront');
-    ok('--context', 'playground-eu', 'apply', '-f', join(root, 'test/fixtures/podinfo.yaml'));
-    expect(ok('--context', 'playground-eu', 'get', 'canary', 'podinfo', '-n', 'test', '-o', 'jsonpath={.spec.targetRef.name}')).toBe('podinfo');
-    ok('--context', 'playground-eu', '-n', 'test', 'rollout', 'status', 'deploy/podinfo', '--timeout=30s');
-    ok('--context', 'playground-eu', '-n', 'test', 'set', 'image', 'deploy/podinfo', 'podinfod=ghcr.io/stefanprodan/podinfo:6.0.1');
-    expect(ok('--context', 'playground-eu', '-n', 'test', 'rollout', 'status', 'deploy/podinfo', '--timeout=30s')).toContain(
-      'successfully rolled out',
+    expect(ok('--context', 'playground-staging', 'get', 'canaries', '-A')).toMatch(
+      /NAMESPACE\s+NAME\s+STATUS\s+WEIGHT/,
     );
+    expect(
+      ok('--context', 'playground-eu', 'get', 'canaries', '-n', 'shop', '-o', 'name'),
+    ).toContain('canary.flagger.app/storefront');
+    ok('--context', 'playground-eu', 'apply', '-f', join(root, 'test/fixtures/podinfo.yaml'));
+    expect(
+      ok(
+        '--context',
+        'playground-eu',
+        'get',
+        'canary',
+        'podinfo',
+        '-n',
+        'test',
+        '-o',
+        'jsonpath={.spec.targetRef.name}',
+      ),
+    ).toBe('podinfo');
+    ok(
+      '--context',
+      'playground-eu',
+      '-n',
+      'test',
+      'rollout',
+      'status',
+      'deploy/podinfo',
+      '--timeout=30s',
+    );
+    ok(
+      '--context',
+      'playground-eu',
+      '-n',
+      'test',
+      'set',
+      'image',
+      'deploy/podinfo',
+      'podinfod=ghcr.io/stefanprodan/podinfo:6.0.1',
+    );
+    expect(
+      ok(
+        '--context',
+        'playground-eu',
+        '-n',
+        'test',
+        'rollout',
+        'status',
+        'deploy/podinfo',
+        '--timeout=30s',
+      ),
+    ).toContain('successfully rolled out');
   });
 
   it('answers PromQL through the in-cluster Prometheus service', async () => {
     const path =
       '/api/v1/namespaces/monitoring/services/prometheus:9090/proxy/api/v1/query?query=' +
-      encodeURIComponent('sum(nginx_ingress_controller_requests{namespace="frontend",ingress="web"}) > 0');
+      encodeURIComponent(
+        'sum(nginx_ingress_controller_requests{namespace="frontend",ingress="web"}) > 0',
+      );
     // Background traffic flows from the start; the first scrapes land within a few seconds.
     await expect
-      .poll(() => JSON.parse(ok('--context', 'playground-staging', 'get', '--raw', path)).data.result.length, {
-        timeout: 20_000,
-        interval: 1000,
-      })
+      .poll(
+        () =>
+          JSON.parse(ok('--context', 'playground-staging', 'get', '--raw', path)).data.result
+            .length,
+        {
+          timeout: 20_000,
+          interval: 1000,
+        },
+      )
       .toBe(1);
     await fault('prometheus staging down', /Prometheus down/);
     expect(kubectl('--context', 'playground-staging', 'get', '--raw', path).status).not.toBe(0);
@@ -147,9 +208,19 @@ describe('npm run playground', () => {
     expect(ok('--context', 'playground-eu', 'get', 'ns', 'kept-across-restart', '-o', 'name')).toBe(
       'namespace/kept-across-restart\n',
     );
-    expect(ok('--context', 'playground-eu', '-n', 'test', 'get', 'deploy', 'podinfo', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).toBe(
-      'ghcr.io/stefanprodan/podinfo:6.0.1',
-    );
+    expect(
+      ok(
+        '--context',
+        'playground-eu',
+        '-n',
+        'test',
+        'get',
+        'deploy',
+        'podinfo',
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].image}',
+      ),
+    ).toBe('ghcr.io/stefanprodan/podinfo:6.0.1');
     await stopPlayground();
   });
 });

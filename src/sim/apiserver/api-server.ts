@@ -178,7 +178,8 @@ export class ClusterApiServer {
       if (latency > 0) await new Promise((r) => setTimeout(r, latency));
       // Like kube-apiserver: a request without credentials is anonymous and may read the
       // public paths, but a bearer token that does not authenticate is a 401 everywhere.
-      const anonymousAllowed = ANONYMOUS_PATHS.has(url.pathname) && req.headers.authorization === undefined;
+      const anonymousAllowed =
+        ANONYMOUS_PATHS.has(url.pathname) && req.headers.authorization === undefined;
       if (!anonymousAllowed && !this.authorized(req)) {
         sendJson(res, 401, failure(401, 'Unauthorized', 'Unauthorized'));
         return;

@@ -17,7 +17,8 @@ class PrometheusForwarder implements App {
 
   async handle(req: AppRequest): Promise<AppResponse> {
     const base = this.upstream();
-    if (!base) return text(503, 'Prometheus is not running in this playground (see --prometheus)\n');
+    if (!base)
+      return text(503, 'Prometheus is not running in this playground (see --prometheus)\n');
     const url = `${base}${req.path}${req.query ? `?${req.query}` : ''}`;
     try {
       const res = await fetch(url, {
