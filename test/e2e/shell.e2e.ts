@@ -4,27 +4,30 @@
  *
  *   npx vite build --config vite.renderer.config.ts && npx vitest run --config vitest.e2e.config.ts
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  contextRow as row,
+  launchChromium,
+  results,
+  startLauncher,
+  watchErrors,
+  type Launcher,
+} from './support';
 
-const root = resolve(import.meta.dirname, '../..');
-const results = join(root, 'test-results');
 const SERVER_VERSION = 'v1.31.2';
 
 let dir: string;
 let apiServer: Server;
-let launcher: ChildProcess | undefined;
+let launcher: Launcher | undefined;
 let appUrl: string;
 let browser: Browser;
-const stderr: string[] = [];
 
 /** A port nobody listens on: bind, note, release. */
 async function closedPort(): Promise<number> {
@@ -65,50 +68,6 @@ async function startTinyApiServer(): Promise<{ server: Server; port: number; caD
   const address = server.address();
   if (typeof address !== 'object' || !address) throw new Error('no port');
   return { server, port: address.port, caData: Buffer.from(pems.cert).toString('base64') };
-}
-
-/** Starts `start.ts --web` and resolves with the one URL line it prints. */
-function startLauncher(env: NodeJS.ProcessEnv): Promise<string> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(root, 'node_modules/tsx/dist/cli.mjs'),
-      'src/cli/start.ts',
-      '--web',
-      '--no-open',
-      '--no-playground',
-    ],
-    { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  launcher = child;
-  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  return new Promise((done, fail) => {
-    const timer = setTimeout(
-      () => fail(new Error(`no URL from the launcher:\n${stderr.join('')}`)),
-      90_000,
-    );
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const match = /^Aviary web mode: (http:\/\/127\.0\.0\.1:\d+\/#token=\S+)$/.exec(line);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        done(match[1]);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`the launcher exited with ${code}:\n${stderr.join('')}`));
-    });
-  });
-}
-
-async function stopLauncher(): Promise<void> {
-  const child = launcher;
-  launcher = undefined;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((done) => child.once('exit', done));
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((done) => setTimeout(done, 5000))]);
-  if (child.exitCode === null) child.kill('SIGKILL');
 }
 
 beforeAll(async () => {
@@ -162,46 +121,23 @@ contexts:
 `,
   );
 
-  appUrl = await startLauncher({
+  launcher = await startLauncher(['--no-playground'], {
     ...process.env,
     KUBECONFIG: `${fileA}:${fileB}`,
     AVIARY_CONFIG_DIR: join(dir, 'config'),
   });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--headless=new',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  appUrl = launcher.url;
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await stopLauncher();
+  await launcher?.stop();
   await new Promise((done) => apiServer?.close(done));
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const row = (page: Page, name: string) =>
-  page.locator(`[role="option"][data-context-id="${name}"]`);
 const topContext = (page: Page) => page.getByTestId('top-context');
-
-/** Page errors, and console errors other than the browser's own notes on refused sockets. */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
-  });
-  return errors;
-}
 
 describe('the renderer shell in web mode', () => {
   let context: BrowserContext;
@@ -347,7 +283,7 @@ describe('the renderer shell in web mode', () => {
   });
 
   it('says when it lost the engine', async () => {
-    await stopLauncher();
+    await launcher?.stop();
     const banner = page.getByText('Disconnected from Aviary — reconnecting…');
     await banner.waitFor({ timeout: 10_000 });
     expect(await page.getByTestId('transport').innerText()).toContain('reconnecting');

@@ -40,12 +40,14 @@ export const stateWords: Record<ConnectionState, string> = {
   invalid: 'invalid',
 };
 
-/** "connected v1.32.4", "unreachable", ... */
+/**
+ * "connected v1.32.4", "unreachable", ... The version drops its build suffix
+ * (v1.32.4-eks-1234 → v1.32.4) so it fits a sidebar row; the detail shows it whole.
+ */
 export function connectionLabel(connection: ClusterConnection): string {
   const word = stateWords[connection.state];
-  return connection.state === 'connected' && connection.serverVersion
-    ? `${word} ${connection.serverVersion}`
-    : word;
+  const version = connection.serverVersion?.replace(/^(v\d+\.\d+\.\d+)[-+].*$/, '$1');
+  return connection.state === 'connected' && version ? `${word} ${version}` : word;
 }
 
 export const authLabels: Record<AuthKind, string> = {

@@ -1,0 +1,65 @@
+/**
+ * A newcomer's first run: `npm start` with no kubeconfig of their own starts the
+ * playground and shows its three clusters, connected, in web mode.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  contextRow,
+  launchChromium,
+  results,
+  startLauncher,
+  watchErrors,
+  type Launcher,
+} from './support';
+
+let dir: string;
+let launcher: Launcher | undefined;
+let browser: Browser;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'aviary-e2e-playground-'));
+  launcher = await startLauncher([], {
+    ...process.env,
+    // No kubeconfig of the user's: only the playground's contexts.
+    KUBECONFIG: join(dir, 'no-such-kubeconfig.yaml'),
+    HOME: dir,
+    AVIARY_CONFIG_DIR: join(dir, 'config'),
+  });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await launcher?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('npm start on a fresh machine', () => {
+  it('shows the playground clusters, connected', async () => {
+    const page = await (
+      await browser.newContext({ colorScheme: 'dark', viewport: { width: 1280, height: 760 } })
+    ).newPage();
+    const errors = watchErrors(page);
+    await page.goto(launcher!.url);
+    const playgroundFile = page.locator('section[data-file]', { hasText: 'playground' }).last();
+    await playgroundFile.waitFor();
+    for (const name of ['playground-staging', 'playground-eu', 'playground-us']) {
+      await expect
+        .poll(() => contextRow(page, name).getAttribute('data-state'), { timeout: 30_000 })
+        .toBe('connected');
+      expect(await contextRow(page, name).innerText()).toMatch(/connected v1\.\d+\.\d+/);
+    }
+    // The user's missing $KUBECONFIG file is reported on itself, not as a blank screen.
+    expect(await page.locator('section[data-file]').first().innerText()).toContain(
+      'no-such-kubeconfig.yaml',
+    );
+    await contextRow(page, 'playground-eu').click();
+    await expect.poll(() => page.getByTestId('top-context').innerText()).toBe('playground-eu');
+    await page.screenshot({ path: join(results, 'playground-contexts.png') });
+    expect(errors).toEqual([]);
+  });
+});
