@@ -11,6 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { numberFlag, parseArgs, UsageError } from '../shared/args';
 import { createAviaryService } from '../core/service';
 import { configDir, SettingsStore } from '../core/settings';
 import { startWebMode } from '../server/web';
@@ -32,60 +33,30 @@ const log = (line: string): void => {
 };
 
 export function parseStartArgs(argv: string[]): StartOptions {
-  const options: StartOptions = {
-    web: false,
-    open: true,
-    playground: true,
-    kubeconfig: [],
-    port: 0,
-    help: false,
+  const args = parseArgs(argv, {
+    '--web': 'boolean',
+    '--no-open': 'boolean',
+    '--no-playground': 'boolean',
+    '--kubeconfig': 'list',
+    '--port': 'string',
+    '--dev': 'boolean',
+    '--help': 'boolean',
+    '-h': 'boolean',
+  });
+  if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
+  return {
+    web: args.booleans.has('--web'),
+    open: !args.booleans.has('--no-open'),
+    playground: !args.booleans.has('--no-playground'),
+    kubeconfig: (args.lists.get('--kubeconfig') ?? []).flatMap((list) =>
+      list
+        .split(delimiter)
+        .filter(Boolean)
+        .map((p) => resolve(p)),
+    ),
+    port: numberFlag(args, '--port', 0, { min: 0, max: 65535, integer: true }),
+    help: args.booleans.has('--help') || args.booleans.has('-h'),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const [flag, inline] = arg.includes('=')
-      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-      : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--web':
-        options.web = true;
-        break;
-      case '--no-open':
-        options.open = false;
-        break;
-      case '--no-playground':
-        options.playground = false;
-        break;
-      case '--kubeconfig':
-        options.kubeconfig.push(
-          ...value()
-            .split(delimiter)
-            .filter(Boolean)
-            .map((p) => resolve(p)),
-        );
-        break;
-      case '--port': {
-        const port = Number(value());
-        if (!Number.isInteger(port) || port < 0 || port > 65535)
-          throw new Error('--port must be 0-65535');
-        options.port = port;
-        break;
-      }
-      case '--dev':
-        break;
-      case '-h':
-      case '--help':
-        options.help = true;
-        break;
-      default:
-        throw new Error(`unknown option ${arg} (see npm start -- --help)`);
-    }
-  }
-  return options;
 }
 
 const USAGE = `Usage: npm start -- [options]

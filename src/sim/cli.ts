@@ -14,72 +14,45 @@
  */
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ScaledClock, systemClock } from '../shared/clock';
+import { numberFlag, parseArgs, UsageError } from '../shared/args';
+import { ScaledClock } from '../shared/clock';
 import { applyFaultCommand, FAULT_HELP } from './faults';
 import { startPlayground, type PlaygroundOptions } from './playground';
 
-function parseArgs(argv: string[]): PlaygroundOptions & { help: boolean } {
-  const options: PlaygroundOptions & { help: boolean } = {
-    kubeconfigOut: resolve('.playground/kubeconfig.yaml'),
-    help: false,
+function parsePlaygroundArgs(argv: string[]): PlaygroundOptions & { help: boolean } {
+  const args = parseArgs(argv, {
+    '--clusters': 'string',
+    '--kubeconfig-out': 'string',
+    '--state': 'string',
+    '--prometheus': 'string',
+    '--speed': 'string',
+    '--traffic-rate': 'string',
+    '--no-scenario': 'boolean',
+    '--help': 'boolean',
+    '-h': 'boolean',
+  });
+  if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
+  const speed = numberFlag(args, '--speed', 1, { min: 0.01, max: 1000 });
+  const state = args.strings.get('--state');
+  const prometheus = args.strings.get('--prometheus');
+  return {
+    help: args.booleans.has('--help') || args.booleans.has('-h'),
+    kubeconfigOut: resolve(args.strings.get('--kubeconfig-out') ?? '.playground/kubeconfig.yaml'),
+    ...(args.strings.has('--clusters')
+      ? { clusters: numberFlag(args, '--clusters', 3, { min: 1, max: 100, integer: true }) }
+      : {}),
+    ...(state ? { stateDir: resolve(state) } : {}),
+    ...(prometheus ? { prometheus } : {}),
+    ...(speed !== 1 ? { clock: new ScaledClock(speed) } : {}),
+    ...(args.strings.has('--traffic-rate')
+      ? { trafficRate: numberFlag(args, '--traffic-rate', 3, { min: 0, max: 10_000 }) }
+      : {}),
+    ...(args.booleans.has('--no-scenario') ? { scenario: false } : {}),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const [flag, inline] = arg.includes('=')
-      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-      : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    const positive = (name: string, text: string): number => {
-      const n = Number(text);
-      if (!(n > 0) || !Number.isFinite(n)) throw new Error(`${name} must be a positive number`);
-      return n;
-    };
-    switch (flag) {
-      case '--clusters': {
-        const n = positive('--clusters', value());
-        if (!Number.isInteger(n) || n > 100)
-          throw new Error('--clusters must be an integer from 1 to 100');
-        options.clusters = n;
-        break;
-      }
-      case '--kubeconfig-out':
-        options.kubeconfigOut = resolve(value());
-        break;
-      case '--state':
-        options.stateDir = resolve(value());
-        break;
-      case '--prometheus':
-        options.prometheus = value();
-        break;
-      case '--speed': {
-        const speed = positive('--speed', value());
-        options.clock = speed === 1 ? systemClock : new ScaledClock(speed);
-        break;
-      }
-      case '--traffic-rate':
-        options.trafficRate = Number(value());
-        if (!(options.trafficRate >= 0)) throw new Error('--traffic-rate must be 0 or more');
-        break;
-      case '--no-scenario':
-        options.scenario = false;
-        break;
-      case '-h':
-      case '--help':
-        options.help = true;
-        break;
-      default:
-        throw new Error(`unknown option ${arg} (see --help)`);
-    }
-  }
-  return options;
 }
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const options = parsePlaygroundArgs(process.argv.slice(2));
   if (options.help) {
     const doc = /\/\*\*([\s\S]*?)\*\//.exec(
       (await import('node:fs')).readFileSync(new URL(import.meta.url), 'utf8'),

@@ -7,37 +7,9 @@
  * simulations only use this interface, never HTTP, so they stay fast and simple.
  */
 
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
-  finalizers?: string[];
-  generateName?: string;
-  [key: string]: unknown;
-}
+import type { KubeObject, WatchEventType } from '../shared/kube-object';
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
-
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: ObjectMeta;
-  [key: string]: unknown;
-}
+export type { KubeObject, ObjectMeta, OwnerReference, WatchEventType } from '../shared/kube-object';
 
 /** A resource type by API group and plural name, e.g. {group: 'apps', resource: 'deployments'}. */
 export interface ResourceRef {
@@ -45,8 +17,6 @@ export interface ResourceRef {
   group: string;
   resource: string;
 }
-
-export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface StoreEvent {
   type: WatchEventType;

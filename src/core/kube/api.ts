@@ -6,34 +6,14 @@
  * KubeApi and never sees client-node, so a slow or broken cluster is contained here.
  */
 
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: {
-    apiVersion: string;
-    kind: string;
-    name: string;
-    uid: string;
-    controller?: boolean;
-    blockOwnerDeletion?: boolean;
-  }[];
-  finalizers?: string[];
-  [key: string]: unknown;
-}
+import type { KubeObject, WatchEventType } from '../../shared/kube-object';
 
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: ObjectMeta;
-  [key: string]: unknown;
-}
+export type {
+  KubeObject,
+  ObjectMeta,
+  OwnerReference,
+  WatchEventType,
+} from '../../shared/kube-object';
 
 /** Which object: apiVersion + kind identify the resource, as in a manifest. */
 export interface ObjectRef {
@@ -99,8 +79,6 @@ export const isConflict = (err: unknown): boolean =>
   err instanceof KubeApiError && err.reason === 'Conflict';
 export const isAlreadyExists = (err: unknown): boolean =>
   err instanceof KubeApiError && err.reason === 'AlreadyExists';
-
-export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface KubeApi {
   /** The context this API talks to (for logs and messages). */
