@@ -273,6 +273,52 @@ export const metricTemplateProviderNotAvailable = (
 /** MetricTemplate provider fallback log. */
 export const unknownMetricsProvider = (providerType: string): string =>
   `unknown metrics provider '${providerType}', using prometheus`;
+/** checkMetricProviderAvailability error (lower case, unlike the event). */
+export const errorBuildingPrometheusClientLower = (metricsServer: string, err: ErrorText): string =>
+  `error building Prometheus client for ${metricsServer} ${v(err)}`;
+/** checkMetricProviderAvailability error. */
+export const metricTemplateErrorLower = (
+  template: string,
+  namespace: string,
+  err: ErrorText,
+): string => `metric template ${template}.${namespace} error: ${v(err)}`;
+/** checkMetricProviderAvailability error. */
+export const metricTemplateSecretErrorLower = (
+  template: string,
+  namespace: string,
+  secret: string,
+  err: ErrorText,
+): string => `metric template ${template}.${namespace} secret ${secret} error: ${v(err)}`;
+/** checkMetricProviderAvailability error. */
+export const metricTemplateProviderErrorLower = (
+  template: string,
+  namespace: string,
+  providerType: string,
+  err: ErrorText,
+): string => `metric template ${template}.${namespace} provider ${providerType} error: ${v(err)}`;
+/** log (error): an event webhook failed (sendEventToWebhook). */
+export const eventWebhookFailed = (err: ErrorText): string =>
+  `error sending event to webhook: ${v(err)}`;
+/** log (error): the global notifier failed. */
+export const alertCantBeSent = (err: ErrorText): string => `alert can't be sent: ${v(err)}`;
+/** log (error): AlertProvider lookup or notifier construction failed. */
+export const alertProviderError = (name: string, namespace: string, err: ErrorText): string =>
+  `alert provider ${name}.${namespace} error: ${v(err)}`;
+/** log (error) */
+export const alertProviderSecretRefError = (
+  name: string,
+  namespace: string,
+  err: ErrorText,
+): string => `alert provider ${name}.${namespace} secretRef error: ${v(err)}`;
+/** log (error) */
+export const alertProviderSecretNoAddress = (name: string, namespace: string): string =>
+  `alert provider ${name}.${namespace} secret does not contain an address`;
+/** log (error) */
+export const alertProviderSendError = (name: string, namespace: string, err: ErrorText): string =>
+  `alert provider ${name}.${namespace} send error: ${v(err)}`;
+/** notifier.Factory error for an unknown AlertProvider type. */
+export const notifierProviderNotSupported = (providerType: string): string =>
+  `provider ${providerType} not supported`;
 
 // --- alerts (message, whether the canary's metadata fields are attached, severity) -------------
 
