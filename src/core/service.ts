@@ -9,10 +9,16 @@ import {
   type ApiEvent,
   type ApiHandlers,
   type AppInfo,
+  type ContextInfo,
   type ContextsSnapshot,
+  type LogRecord,
 } from '../shared/api';
 import type { Clock } from '../shared/clock';
+import { randomUUID } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import { Fleet } from './fleet/fleet';
 import { ContextCatalog } from './kube/contexts';
+import { defaultLeaseIdentity } from './kube/lease';
 import type { SettingsStore } from './settings';
 
 export interface HostCapabilities {
@@ -34,10 +40,18 @@ export interface AviaryServiceOptions {
   homeDir?: string;
   clock?: Clock;
   log?: (line: string) => void;
+  /** Every engine log record, as it happens (the headless CLI prints them). */
+  onLog?: (record: LogRecord) => void;
+  /** Default Prometheus for builtin checks (Flagger's -metrics-server). */
+  metricsServer?: string;
+  /** Test hook: canary job jitter. */
+  jitter?: () => number;
 }
 
 export interface AviaryService {
   readonly handlers: ApiHandlers;
+  readonly fleet: Fleet;
+  readonly catalog: ContextCatalog;
   subscribe(listener: (event: ApiEvent) => void): () => void;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -64,6 +78,30 @@ export function createAviaryService(options: AviaryServiceOptions): AviaryServic
     addedPaths: settings.get().addedKubeconfigs,
     playgroundPaths: options.playgroundKubeconfig ? [options.playgroundKubeconfig] : [],
     clock: options.clock,
+  });
+
+  const controlEnabled = (context: ContextInfo): boolean =>
+    settings.get().control?.find((c) => c.context === context.id)?.enabled ?? context.playground;
+  const user = (() => {
+    try {
+      return `${userInfo().username}@${hostname()}`;
+    } catch {
+      return `unknown@${hostname()}`;
+    }
+  })();
+  const fleet = new Fleet({
+    source: {
+      contexts: () => catalog.snapshot().contexts,
+      kubeConfigFor: (context) => catalog.kubeConfigFor(context),
+    },
+    controlEnabled,
+    identity: defaultLeaseIdentity(randomUUID().slice(0, 8)),
+    user,
+    emit,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.onLog ? { onLog: options.onLog } : {}),
+    ...(options.metricsServer ? { metricsServer: options.metricsServer } : {}),
+    ...(options.jitter ? { jitter: options.jitter } : {}),
   });
 
   const snapshot = (): ContextsSnapshot => {
@@ -139,25 +177,48 @@ export function createAviaryService(options: AviaryServiceOptions): AviaryServic
       const path = await host.pickFile();
       return path ? { path } : {};
     },
+    'clusters.control': async () => fleet.clusters(),
+    'clusters.setControl': async ({ context, enabled }) => {
+      requireContext(context);
+      await settings.update((draft) => {
+        draft.control = [
+          ...(draft.control ?? []).filter((c) => c.context !== context),
+          { context, enabled },
+        ];
+      });
+      await fleet.setControl(context, enabled);
+      log(`control of ${context} turned ${enabled ? 'on' : 'off'}`);
+      return fleet.clusters();
+    },
+    'canaries.list': async () => fleet.canaries(),
+    'canaries.series': async ({ key }) => fleet.series(key),
+    'canaries.action': async ({ key, action, force }) => fleet.action(key, action, force ?? false),
+    'log.tail': async ({ after, limit }) => fleet.tail(after, limit),
   };
 
   let unsubscribeCatalog: (() => void) | undefined;
 
   return {
     handlers,
+    fleet,
+    catalog,
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     async start() {
       if (settings.loadProblem) log(settings.loadProblem);
-      unsubscribeCatalog = catalog.onChange(() =>
-        emit({ type: 'contexts.changed', snapshot: snapshot() }),
-      );
+      unsubscribeCatalog = catalog.onChange(() => {
+        emit({ type: 'contexts.changed', snapshot: snapshot() });
+        // Contexts that connect, change or go away start, restart or stop their cluster runtime.
+        fleet.sync();
+      });
       await catalog.start();
+      fleet.sync();
     },
     async stop() {
       unsubscribeCatalog?.();
+      await fleet.stop();
       await catalog.stop();
       listeners.clear();
     },

@@ -20,6 +20,12 @@ const settingsSchema = s.object({
   version: s.literal(1),
   addedKubeconfigs: s.array(s.string({ min: 1, max: 4096 }), { max: 200 }),
   selectedContext: s.optional(s.string({ max: 253 })),
+  /** Contexts the user turned Aviary's control on or off for (default: on for the playground only). */
+  control: s.optional(
+    s.array(s.object({ context: s.string({ min: 1, max: 253 }), enabled: s.boolean() }), {
+      max: 1000,
+    }),
+  ),
   window: s.optional(windowBounds),
 });
 

@@ -100,10 +100,110 @@ export interface AppInfo {
 }
 
 // ---------------------------------------------------------------------------------------
+// Canaries and the engine
+
+/** Flagger's phases (status.phase); 'Unknown' before a controller wrote any status. */
+export type CanaryPhaseName =
+  | 'Initializing'
+  | 'Initialized'
+  | 'Waiting'
+  | 'Progressing'
+  | 'WaitingPromotion'
+  | 'Promoting'
+  | 'Finalising'
+  | 'Succeeded'
+  | 'Failed'
+  | 'Terminating'
+  | 'Terminated'
+  | 'Unknown';
+
+/** Who drives a canary: this Aviary, an in-cluster Flagger, or nobody we can act for. */
+export type CanaryController = 'aviary' | 'flagger' | 'observed';
+
+/** How Aviary relates to one cluster. */
+export interface ClusterControl {
+  context: string;
+  /**
+   * controlling: this Aviary holds the cluster's Lease and drives its canaries;
+   * standby: another Aviary holds it (holder says who); flagger: an in-cluster Flagger drives
+   * them; observing: control is off for this cluster (real clusters start so); offline: not connected.
+   */
+  mode: 'controlling' | 'standby' | 'flagger' | 'observing' | 'offline';
+  holder?: string;
+  message?: string;
+}
+
+export interface CanaryFieldError {
+  path: string;
+  message: string;
+}
+
+/** One row of the fleet: what `kubectl get canaries -A` shows, and a bit more. */
+export interface CanarySummary {
+  /** "context/namespace/name" */
+  key: string;
+  context: string;
+  namespace: string;
+  name: string;
+  phase: CanaryPhaseName;
+  canaryWeight: number;
+  failedChecks: number;
+  threshold: number;
+  iterations: number;
+  /** analysis.iterations for A/B and blue/green. */
+  totalIterations?: number;
+  maxWeight: number;
+  strategy: 'canary' | 'blue-green' | 'ab-testing';
+  provider: string;
+  target: { kind: string; name: string };
+  lastTransitionTime?: string;
+  suspended: boolean;
+  controller: CanaryController;
+  /** The latest halt or failure reason, in Flagger's words. */
+  message?: string;
+  /** Set when the Canary is invalid: what is wrong, by field. */
+  errors?: CanaryFieldError[];
+}
+
+/** One point of a canary's time series (one analysis tick). */
+export interface CanaryPoint {
+  time: string;
+  phase: CanaryPhaseName;
+  canaryWeight: number;
+  primaryWeight: number;
+  checks: { metric: string; value?: number; min?: number; max?: number; passed: boolean }[];
+  marker?: 'step' | 'halt' | 'rollback' | 'promotion' | 'start';
+  message?: string;
+}
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+/** One line of the Flagger-style log. */
+export interface LogRecord {
+  seq: number;
+  time: string;
+  level: LogLevel;
+  context: string;
+  /** "name.namespace", as Flagger prints it. */
+  canary?: string;
+  message: string;
+  /** Set when a person caused it ("promote requested by alice@laptop"). */
+  actor?: string;
+}
+
+export type CanaryAction = 'promote' | 'rollback' | 'pause' | 'resume' | 'retry';
+
+// ---------------------------------------------------------------------------------------
 // Requests
 
 const contextName = s.string({ min: 1, max: 253 });
 const filePath = s.string({ min: 1, max: 4096 });
+/** "context/namespace/name"; context names may hold anything but the key splits on the last two slashes. */
+const canaryKey = s.string({
+  min: 5,
+  max: 600,
+  pattern: /^.+\/[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/,
+});
 
 /** Argument schemas, validated by every transport before a handler runs. */
 export const methods = {
@@ -115,6 +215,22 @@ export const methods = {
   'kubeconfig.removeFile': s.object({ path: filePath }),
   /** Opens the host's file dialog; only when AppInfo.canPickFiles. */
   'kubeconfig.pickFile': noArgs,
+  'clusters.control': noArgs,
+  /** Turns Aviary's control of a cluster on or off (real clusters start observed). */
+  'clusters.setControl': s.object({ context: contextName, enabled: s.boolean() }),
+  'canaries.list': noArgs,
+  'canaries.series': s.object({ key: canaryKey }),
+  'canaries.action': s.object({
+    key: canaryKey,
+    action: s.enum(['promote', 'rollback', 'pause', 'resume', 'retry'] as const),
+    /** promote without the confirm-promotion gates */
+    force: s.optional(s.boolean()),
+  }),
+  /** The newest log records, optionally only those after a sequence number. */
+  'log.tail': s.object({
+    after: s.optional(s.number({ integer: true, min: 0 })),
+    limit: s.optional(s.number({ integer: true, min: 1, max: 5000 })),
+  }),
 } satisfies Record<string, Schema<unknown>>;
 
 export interface MethodResults {
@@ -125,6 +241,12 @@ export interface MethodResults {
   'kubeconfig.addFile': ContextsSnapshot;
   'kubeconfig.removeFile': ContextsSnapshot;
   'kubeconfig.pickFile': { path?: string };
+  'clusters.control': ClusterControl[];
+  'clusters.setControl': ClusterControl[];
+  'canaries.list': CanarySummary[];
+  'canaries.series': CanaryPoint[];
+  'canaries.action': CanarySummary;
+  'log.tail': LogRecord[];
 }
 
 export type MethodName = keyof typeof methods;
@@ -137,7 +259,15 @@ export function isMethodName(name: unknown): name is MethodName {
 // ---------------------------------------------------------------------------------------
 // Events
 
-export type ApiEvent = { type: 'contexts.changed'; snapshot: ContextsSnapshot };
+export type ApiEvent =
+  | { type: 'contexts.changed'; snapshot: ContextsSnapshot }
+  | { type: 'clusters.control'; clusters: ClusterControl[] }
+  /** Canaries that changed (or appeared) and keys that disappeared. */
+  | { type: 'canaries.changed'; changed: CanarySummary[]; removed: string[] }
+  | { type: 'canaries.point'; key: string; point: CanaryPoint }
+  | { type: 'log.appended'; records: LogRecord[] }
+  /** A canary failed, rolled back or waits for approval: the desktop shows a notification. */
+  | { type: 'alert'; key: string; severity: LogLevel; title: string; message: string };
 
 export type ApiEventType = ApiEvent['type'];
 

@@ -1,0 +1,454 @@
+/**
+ * Aviary's relation to one cluster: a client, a watch of its Canaries (always, so the
+ * fleet view shows them whoever drives them), and — when control is on, no in-cluster
+ * Flagger drives them, and this desktop holds the cluster's Lease — a CanaryEngine.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type {
+  CanaryAction,
+  CanaryPoint,
+  CanarySummary,
+  ClusterControl,
+  LogLevel,
+} from '../../shared/api';
+import { ApiError } from '../../shared/api';
+import type { Clock } from '../../shared/clock';
+import { CanaryEngine, type TickObservation } from '../controller/engine';
+import { OperatorActionError } from '../controller/scheduler';
+import { createClusterClient, type ClusterClient } from '../kube/cluster-client';
+import { detectInClusterFlagger } from '../kube/flagger-detect';
+import { ClusterLease } from '../kube/lease';
+import type { KubeObject } from '../kube/api';
+import { clusterPorts } from './ports';
+import { canaryKey, summarize } from './summary';
+
+export interface RuntimeLogRecord {
+  time: string;
+  level: LogLevel;
+  context: string;
+  canary?: string;
+  message: string;
+  actor?: string;
+}
+
+export type RuntimeEvent =
+  | { type: 'control'; control: ClusterControl }
+  | { type: 'canary'; key: string; summary: CanarySummary | undefined }
+  | { type: 'point'; key: string; point: CanaryPoint }
+  | { type: 'alert'; key: string; severity: LogLevel; title: string; message: string };
+
+export interface ClusterRuntimeOptions {
+  context: string;
+  kubeConfig: KubeConfig;
+  clock: Clock;
+  /** Whether the user lets Aviary drive this cluster. */
+  control: boolean;
+  /** The Lease holder identity of this desktop. */
+  identity: string;
+  /** The desktop user, for operator action records. */
+  user: string;
+  log: (record: RuntimeLogRecord) => void;
+  emit: (event: RuntimeEvent) => void;
+  metricsServer?: string;
+  /** Test hook: the delay jitter of canary jobs. */
+  jitter?: () => number;
+  /** Flagger's -mesh-provider for canaries that name none. */
+  meshProvider?: string;
+}
+
+/** 24 h of 10 s ticks: the UI charts at most this much. */
+const MAX_POINTS = 8640;
+const FLAGGER_RECHECK_MS = 60_000;
+
+export class ClusterRuntime {
+  private api: ClusterClient | undefined;
+  private lease: ClusterLease | undefined;
+  private engine: CanaryEngine | undefined;
+  private stopWatch: (() => void) | undefined;
+  private readonly objects = new Map<string, KubeObject>();
+  private readonly messages = new Map<string, string>();
+  private readonly points = new Map<string, CanaryPoint[]>();
+  private state: ClusterControl;
+  private flagger: string | undefined;
+  private stopped = false;
+  private recheck: ReturnType<Clock['setTimeout']> | undefined;
+
+  constructor(private readonly options: ClusterRuntimeOptions) {
+    this.state = { context: options.context, mode: 'offline' };
+  }
+
+  get context(): string {
+    return this.options.context;
+  }
+
+  control(): ClusterControl {
+    return this.state;
+  }
+
+  start(): void {
+    const { context, kubeConfig, clock } = this.options;
+    this.api = createClusterClient(context, kubeConfig, { clock });
+    this.stopWatch = this.api.watch(
+      'flagger.app/v1beta1',
+      'Canary',
+      undefined,
+      (type, object) => this.onCanaryEvent(type, object),
+      {
+        onError: (err) => {
+          this.setControl({
+            ...this.state,
+            mode: this.state.mode === 'controlling' ? 'controlling' : 'offline',
+            message: err.message,
+          });
+        },
+      },
+    );
+    void this.reconcileControl();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.options.clock.clearTimeout(this.recheck);
+    this.stopWatch?.();
+    this.engine?.stop();
+    this.engine = undefined;
+    await this.lease?.stop({ release: true }).catch(() => undefined);
+    this.lease = undefined;
+    this.api?.close();
+  }
+
+  async setControlEnabled(enabled: boolean): Promise<void> {
+    this.options.control = enabled;
+    await this.reconcileControl();
+  }
+
+  canaries(): CanarySummary[] {
+    return [...this.objects.values()].map((o) => this.summary(o));
+  }
+
+  series(key: string): CanaryPoint[] {
+    return this.points.get(key) ?? [];
+  }
+
+  async action(key: string, action: CanaryAction, force: boolean): Promise<CanarySummary> {
+    const object = this.objects.get(key);
+    if (!object) throw new ApiError('not-found', `no canary ${key}`);
+    const ns = object.metadata.namespace ?? 'default';
+    const name = object.metadata.name;
+    const engineKey = `${name}.${ns}`;
+    const user = this.options.user;
+    // Pausing works whoever drives the canary: it is the Canary's own spec.suspend.
+    if ((action === 'pause' || action === 'resume') && this.state.mode !== 'controlling') {
+      this.requireWritable(action);
+      await this.api!.mergePatch(
+        { apiVersion: 'flagger.app/v1beta1', kind: 'Canary', namespace: ns, name },
+        { spec: { suspend: action === 'pause' } },
+      );
+      this.options.log({
+        time: new Date(this.options.clock.now()).toISOString(),
+        level: 'info',
+        context: this.context,
+        canary: engineKey,
+        message: `${user} requested ${action} of ${engineKey}`,
+        actor: user,
+      });
+      return this.summary(object);
+    }
+    const engine = this.engine;
+    if (!engine || this.state.mode !== 'controlling')
+      throw new ApiError('forbidden', this.notControllingReason());
+    try {
+      switch (action) {
+        case 'promote':
+          await engine.promote(engineKey, { force, user });
+          break;
+        case 'rollback':
+          await engine.rollback(engineKey, { user });
+          break;
+        case 'pause':
+          await engine.pause(engineKey, { user });
+          break;
+        case 'resume':
+          await engine.resume(engineKey, { user });
+          break;
+        case 'retry':
+          await engine.retry(engineKey, { user });
+          break;
+      }
+    } catch (err) {
+      if (err instanceof OperatorActionError) throw new ApiError('forbidden', err.message);
+      throw err;
+    }
+    const fresh = await this.api!.get({
+      apiVersion: 'flagger.app/v1beta1',
+      kind: 'Canary',
+      namespace: ns,
+      name,
+    });
+    if (fresh) this.objects.set(key, fresh);
+    return this.summary(fresh ?? object);
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private requireWritable(action: string): void {
+    if (this.state.mode === 'offline')
+      throw new ApiError('unavailable', `${this.context} is not connected`);
+    if (this.state.mode === 'standby')
+      throw new ApiError('forbidden', `cannot ${action}: ${this.notControllingReason()}`);
+  }
+
+  private notControllingReason(): string {
+    switch (this.state.mode) {
+      case 'flagger':
+        return `an in-cluster Flagger drives the canaries of ${this.context} (${this.flagger}); use Flagger's gates`;
+      case 'standby':
+        return `${this.state.holder ?? 'another Aviary'} controls ${this.context} (it holds the cluster's Lease)`;
+      case 'observing':
+        return `${this.context} is observed only: turn control on for this cluster to act on its canaries`;
+      case 'offline':
+        return `${this.context} is not connected`;
+      default:
+        return `${this.context} is not ready yet`;
+    }
+  }
+
+  private controllerOf(): CanarySummary['controller'] {
+    if (this.state.mode === 'flagger') return 'flagger';
+    if (this.state.mode === 'controlling') return 'aviary';
+    return 'observed';
+  }
+
+  private summary(object: KubeObject): CanarySummary {
+    const key = canaryKey(
+      this.context,
+      object.metadata.namespace ?? 'default',
+      object.metadata.name,
+    );
+    return summarize(this.context, object, this.controllerOf(), this.messages.get(key));
+  }
+
+  private setControl(next: ClusterControl): void {
+    const changed = JSON.stringify(next) !== JSON.stringify(this.state);
+    const controllerChanged =
+      this.controllerOf() !==
+      (next.mode === 'flagger' ? 'flagger' : next.mode === 'controlling' ? 'aviary' : 'observed');
+    this.state = next;
+    if (changed) this.options.emit({ type: 'control', control: next });
+    if (controllerChanged) for (const object of this.objects.values()) this.emitCanary(object);
+  }
+
+  private emitCanary(object: KubeObject): void {
+    const summary = this.summary(object);
+    this.options.emit({ type: 'canary', key: summary.key, summary });
+  }
+
+  private onCanaryEvent(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: KubeObject): void {
+    const key = canaryKey(
+      this.context,
+      object.metadata.namespace ?? 'default',
+      object.metadata.name,
+    );
+    if (this.state.mode === 'offline') void this.reconcileControl();
+    if (type === 'DELETED') {
+      this.objects.delete(key);
+      this.points.delete(key);
+      this.messages.delete(key);
+      this.options.emit({ type: 'canary', key, summary: undefined });
+      return;
+    }
+    const previous = this.objects.get(key);
+    this.objects.set(key, object);
+    this.emitCanary(object);
+    // Canaries driven elsewhere still get a weight history, from their status changes.
+    if (this.state.mode !== 'controlling') {
+      const before = previous?.status as { phase?: string; canaryWeight?: number } | undefined;
+      const after = object.status as { phase?: string; canaryWeight?: number } | undefined;
+      if (after && (before?.phase !== after.phase || before?.canaryWeight !== after.canaryWeight)) {
+        const weight = after.canaryWeight ?? 0;
+        this.addPoint(key, {
+          time: new Date(this.options.clock.now()).toISOString(),
+          phase: this.summary(object).phase,
+          canaryWeight: weight,
+          primaryWeight: 100 - weight,
+          checks: [],
+        });
+      }
+    }
+  }
+
+  private addPoint(key: string, point: CanaryPoint): void {
+    const list = this.points.get(key) ?? [];
+    list.push(point);
+    if (list.length > MAX_POINTS) list.splice(0, list.length - MAX_POINTS);
+    this.points.set(key, list);
+    this.options.emit({ type: 'point', key, point });
+  }
+
+  private onTick(engineKey: string, observation: TickObservation): void {
+    const dot = engineKey.indexOf('.');
+    const key = canaryKey(this.context, engineKey.slice(dot + 1), engineKey.slice(0, dot));
+    const marker = markerOf(observation.events.map((e) => e.message));
+    const message =
+      observation.halted ?? observation.events.findLast((e) => e.type === 'Warning')?.message;
+    if (message) this.messages.set(key, message);
+    else if (observation.phase === 'Succeeded' || observation.phase === 'Progressing')
+      this.messages.delete(key);
+    if (!observation.found) return;
+    const idle = !marker && observation.samples.length === 0 && observation.events.length === 0;
+    if (
+      idle &&
+      (observation.phase === 'Succeeded' ||
+        observation.phase === 'Initialized' ||
+        observation.phase === 'Failed')
+    )
+      return;
+    this.addPoint(key, {
+      time: new Date(this.options.clock.now()).toISOString(),
+      phase: observation.phase === '' ? 'Unknown' : observation.phase,
+      canaryWeight: observation.canaryWeight,
+      primaryWeight: observation.primaryWeight,
+      checks: observation.samples.map((s) => ({
+        metric: s.metric,
+        ...(s.value !== undefined ? { value: s.value } : {}),
+        ...(s.min !== undefined ? { min: s.min } : {}),
+        ...(s.max !== undefined ? { max: s.max } : {}),
+        passed: s.passed,
+      })),
+      ...(marker ? { marker } : {}),
+      ...(message ? { message } : {}),
+    });
+  }
+
+  /** Decides who drives this cluster's canaries, and starts or stops the engine to match. */
+  private async reconcileControl(): Promise<void> {
+    if (this.stopped || !this.api) return;
+    const api = this.api;
+    if (!this.options.control) {
+      await this.stopControlling();
+      this.setControl({ context: this.context, mode: 'observing' });
+      return;
+    }
+    try {
+      const flagger = await detectInClusterFlagger(api);
+      this.flagger = flagger.present ? flagger.where : undefined;
+    } catch (err) {
+      this.setControl({ context: this.context, mode: 'offline', message: (err as Error).message });
+      this.scheduleRecheck();
+      return;
+    }
+    if (this.flagger) {
+      await this.stopControlling();
+      this.setControl({
+        context: this.context,
+        mode: 'flagger',
+        message: `Flagger runs in ${this.flagger}`,
+      });
+      this.scheduleRecheck();
+      return;
+    }
+    if (!this.lease) {
+      const lease = new ClusterLease({
+        api,
+        clock: this.options.clock,
+        identity: this.options.identity,
+      });
+      this.lease = lease;
+      lease.onChange((state) => {
+        if (this.stopped || !this.options.control) return;
+        if (state.role === 'leader') {
+          this.startEngine();
+          this.setControl({ context: this.context, mode: 'controlling', holder: lease.identity });
+        } else {
+          this.engine?.stop();
+          this.engine = undefined;
+          this.setControl({
+            context: this.context,
+            mode: state.role === 'follower' ? 'standby' : 'offline',
+            ...(state.holder ? { holder: state.holder } : {}),
+          });
+        }
+      });
+      lease.start();
+    }
+    this.scheduleRecheck();
+  }
+
+  /** A Flagger installed later, or an unreachable cluster coming back, is noticed within a minute. */
+  private scheduleRecheck(): void {
+    this.options.clock.clearTimeout(this.recheck);
+    this.recheck = this.options.clock.setTimeout(
+      () => void this.reconcileControl(),
+      FLAGGER_RECHECK_MS,
+    );
+  }
+
+  private async stopControlling(): Promise<void> {
+    this.engine?.stop();
+    this.engine = undefined;
+    const lease = this.lease;
+    this.lease = undefined;
+    await lease?.stop({ release: true }).catch(() => undefined);
+  }
+
+  private startEngine(): void {
+    if (this.engine || !this.api) return;
+    const { clock, context } = this.options;
+    const ports = clusterPorts({
+      api: this.api,
+      context,
+      clock,
+      ...(this.options.metricsServer ? { metricsServer: this.options.metricsServer } : {}),
+      ...(this.options.meshProvider ? { meshProvider: this.options.meshProvider } : {}),
+      log: (record) =>
+        this.options.log({
+          time: record.time,
+          level: record.level,
+          context,
+          canary: record.canary,
+          message: record.message,
+        }),
+      onAlert: (alert) => {
+        const dot = alert.canary.indexOf('.');
+        const key = canaryKey(context, alert.canary.slice(dot + 1), alert.canary.slice(0, dot));
+        this.options.emit({
+          type: 'alert',
+          key,
+          severity: alert.severity,
+          title: `${alert.canary} on ${context}`,
+          message: alert.message,
+        });
+      },
+    });
+    this.engine = new CanaryEngine({
+      ports,
+      clock,
+      clusterName: context,
+      user: this.options.user,
+      ...(this.options.jitter ? { jitter: this.options.jitter } : {}),
+      ...(this.options.meshProvider ? { meshProvider: this.options.meshProvider } : {}),
+      log: (record) =>
+        this.options.log({
+          time: new Date(record.time).toISOString(),
+          level: record.level,
+          context,
+          ...(record.canary ? { canary: record.canary } : {}),
+          message: record.message,
+          ...(record.user ? { actor: record.user } : {}),
+        }),
+      onTick: (key, observation) => this.onTick(key, observation),
+    });
+    this.engine.start();
+  }
+}
+
+/** The chart marker of a tick, from the events it recorded (the strongest wins). */
+export function markerOf(messages: string[]): CanaryPoint['marker'] {
+  const has = (re: RegExp): boolean => messages.some((m) => re.test(m));
+  if (has(/^(Rolling back|Canary failed!)/)) return 'rollback';
+  if (has(/^(Promotion completed|Copying )/)) return 'promotion';
+  if (has(/^Halt /)) return 'halt';
+  if (has(/^Advance /)) return 'step';
+  if (has(/^Starting canary analysis/)) return 'start';
+  return undefined;
+}
