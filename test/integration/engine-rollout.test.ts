@@ -65,7 +65,7 @@ describe('a progressive NGINX rollout on the playground', () => {
       { group: 'apps', resource: 'deployments' },
       'test',
       'podinfo-primary',
-    ) as {
+    ) as unknown as {
       spec: { template: { spec: { containers: { image: string }[] } } };
     };
     expect(primary.spec.template.spec.containers[0]?.image).toBe(
