@@ -193,6 +193,11 @@ export function createAviaryService(options: AviaryServiceOptions): AviaryServic
     'canaries.list': async () => fleet.canaries(),
     'canaries.series': async ({ key }) => fleet.series(key),
     'canaries.action': async ({ key, action, force }) => fleet.action(key, action, force ?? false),
+    'canaries.release': async ({ key, errorRate, latencyMs }) =>
+      fleet.release(key, {
+        ...(errorRate !== undefined ? { errorRate } : {}),
+        ...(latencyMs !== undefined ? { latencyMs } : {}),
+      }),
     'log.tail': async ({ after, limit }) => fleet.tail(after, limit),
   };
 

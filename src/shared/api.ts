@@ -226,6 +226,15 @@ export const methods = {
     /** promote without the confirm-promotion gates */
     force: s.optional(s.boolean()),
   }),
+  /**
+   * Playground only: roll the canary's target to a new version (the next image tag), with
+   * an optional misbehaviour, as a developer's release would.
+   */
+  'canaries.release': s.object({
+    key: canaryKey,
+    errorRate: s.optional(s.number({ min: 0, max: 1 })),
+    latencyMs: s.optional(s.number({ min: 0, max: 60_000 })),
+  }),
   /** The newest log records, optionally only those after a sequence number. */
   'log.tail': s.object({
     after: s.optional(s.number({ integer: true, min: 0 })),
@@ -246,6 +255,7 @@ export interface MethodResults {
   'canaries.list': CanarySummary[];
   'canaries.series': CanaryPoint[];
   'canaries.action': CanarySummary;
+  'canaries.release': { image: string };
   'log.tail': LogRecord[];
 }
 

@@ -41,7 +41,10 @@ describe('a progressive NGINX rollout on the playground', () => {
 
   it('analyses a release and promotes it with Flagger event sequence', async () => {
     const staging = bed.playground.cluster('staging');
-    staging.sim.release('test', 'podinfo', 'ghcr.io/stefanprodan/podinfo:6.0.1');
+    // A release as the UI's button makes it: through the API contract, on a playground cluster.
+    expect(await bed.service.handlers['canaries.release']({ key: KEY })).toEqual({
+      image: 'ghcr.io/stefanprodan/podinfo:6.0.1',
+    });
     await bed.waitFor(() => bed.canary(KEY)?.phase === 'Succeeded', 'podinfo Succeeded', 120_000);
     const messages = bed.messages('podinfo.test');
     const start = messages.indexOf('New revision detected! Scaling up podinfo.test');

@@ -95,3 +95,16 @@ describe('dispatchInvoke', () => {
     expect(await dispatchInvoke(handlers, 'app.info', undefined)).toMatchObject({ ok: true });
   });
 });
+
+describe('nextImage (playground releases)', () => {
+  it('bumps a semver patch, else numbers a -next suffix', async () => {
+    const { nextImage } = await import('../../src/core/fleet/cluster-runtime');
+    expect(nextImage('ghcr.io/stefanprodan/podinfo:6.0.1')).toBe(
+      'ghcr.io/stefanprodan/podinfo:6.0.2',
+    );
+    expect(nextImage('registry:5000/app:v1.2.9')).toBe('registry:5000/app:v1.2.10');
+    expect(nextImage('nginx:latest')).toBe('nginx:latest-next-1');
+    expect(nextImage('nginx:latest-next-1')).toBe('nginx:latest-next-2');
+    expect(nextImage('registry:5000/app')).toBe('registry:5000/app:next-1');
+  });
+});

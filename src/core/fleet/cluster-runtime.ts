@@ -54,6 +54,28 @@ export interface ClusterRuntimeOptions {
   jitter?: () => number;
   /** Flagger's -mesh-provider for canaries that name none. */
   meshProvider?: string;
+  /** A playground cluster: Aviary may release new versions there. */
+  playground?: boolean;
+}
+
+/** Pod template annotations the playground reads for a version's behaviour. */
+const BEHAVIOUR_ANNOTATIONS = {
+  errorRate: 'playground.aviary.dev/error-rate',
+  latencyMs: 'playground.aviary.dev/latency-ms',
+} as const;
+
+/** The next version of an image: 6.0.1 → 6.0.2, otherwise a "-next" suffix that changes the template. */
+export function nextImage(image: string): string {
+  const at = image.lastIndexOf(':');
+  const slash = image.lastIndexOf('/');
+  if (at <= slash) return `${image}:next-1`;
+  const repo = image.slice(0, at);
+  const tag = image.slice(at + 1);
+  const semver = /^(v?\d+\.\d+\.)(\d+)$/.exec(tag);
+  if (semver) return `${repo}:${semver[1]}${Number(semver[2]) + 1}`;
+  const numbered = /^(.*-next-)(\d+)$/.exec(tag);
+  if (numbered) return `${repo}:${numbered[1]}${Number(numbered[2]) + 1}`;
+  return `${repo}:${tag}-next-1`;
 }
 
 /** 24 h of 10 s ticks: the UI charts at most this much. */
@@ -187,6 +209,70 @@ export class ClusterRuntime {
     });
     if (fresh) this.objects.set(key, fresh);
     return this.summary(fresh ?? object);
+  }
+
+  /** Playground only: a new version of the canary's target, optionally misbehaving. */
+  async release(
+    key: string,
+    behaviour: { errorRate?: number; latencyMs?: number },
+  ): Promise<{ image: string }> {
+    if (!this.options.playground) {
+      throw new ApiError(
+        'forbidden',
+        `${this.context} is not a playground cluster: release through your own pipeline`,
+      );
+    }
+    const object = this.objects.get(key);
+    if (!object) throw new ApiError('not-found', `no canary ${key}`);
+    const ns = object.metadata.namespace ?? 'default';
+    const target = (
+      object.spec as { targetRef?: { apiVersion?: string; kind?: string; name?: string } }
+    ).targetRef;
+    if (!target?.name || !target.kind)
+      throw new ApiError('invalid-argument', `${key} has no targetRef`);
+    const ref = {
+      apiVersion: target.apiVersion ?? 'apps/v1',
+      kind: target.kind,
+      namespace: ns,
+      name: target.name,
+    };
+    const workload = await this.api!.get(ref);
+    if (!workload) throw new ApiError('not-found', `${target.kind} ${ns}/${target.name} not found`);
+    const template = (
+      workload.spec as {
+        template: {
+          metadata?: { annotations?: Record<string, string> };
+          spec: { containers: { image?: string }[] };
+        };
+      }
+    ).template;
+    const container = template.spec.containers[0];
+    if (!container?.image)
+      throw new ApiError('invalid-argument', `${target.name} has no container image`);
+    const image = nextImage(container.image);
+    container.image = image;
+    const annotations = { ...(template.metadata?.annotations ?? {}) };
+    for (const [field, annotation] of Object.entries(BEHAVIOUR_ANNOTATIONS)) {
+      const value = behaviour[field as keyof typeof BEHAVIOUR_ANNOTATIONS];
+      if (value === undefined) delete annotations[annotation];
+      else annotations[annotation] = String(value);
+    }
+    template.metadata = { ...(template.metadata ?? {}), annotations };
+    await this.api!.replace(workload);
+    const dot = `${object.metadata.name}.${ns}`;
+    const misbehaviour = Object.entries(behaviour)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    this.options.log({
+      time: new Date(this.options.clock.now()).toISOString(),
+      level: 'info',
+      context: this.context,
+      canary: dot,
+      message: `${this.options.user} released ${image} to ${target.kind.toLowerCase()}/${target.name}.${ns}${misbehaviour ? ` (${misbehaviour})` : ''}`,
+      actor: this.options.user,
+    });
+    return { image };
   }
 
   // ---------------------------------------------------------------------------------------

@@ -77,6 +77,7 @@ export class Fleet {
         kubeConfig: kc,
         clock: this.clock,
         control: this.options.controlEnabled(context),
+        playground: context.playground,
         identity: this.options.identity,
         user: this.options.user,
         log: (record) => this.append(record),
@@ -115,6 +116,13 @@ export class Fleet {
 
   async action(key: string, action: CanaryAction, force = false): Promise<CanarySummary> {
     return this.runtimeFor(key).action(key, action, force);
+  }
+
+  release(
+    key: string,
+    behaviour: { errorRate?: number; latencyMs?: number },
+  ): Promise<{ image: string }> {
+    return this.runtimeFor(key).release(key, behaviour);
   }
 
   async setControl(context: string, enabled: boolean): Promise<void> {
