@@ -62,4 +62,23 @@ describe('npm start on a fresh machine', () => {
     await page.screenshot({ path: join(results, 'playground-contexts.png') });
     expect(errors).toEqual([]);
   });
+
+  it("shows each playground cluster's canaries, initialized by Aviary's engine", async () => {
+    const page = await (
+      await browser.newContext({ colorScheme: 'dark', viewport: { width: 1280, height: 760 } })
+    ).newPage();
+    await page.goto(launcher!.url);
+    await contextRow(page, 'playground-staging').click();
+    await expect
+      .poll(() => page.getByTestId('control-mode').innerText(), { timeout: 30_000 })
+      .toBe('Aviary drives these canaries');
+    const podinfo = page.locator('tr[data-canary="playground-staging/test/podinfo"]');
+    // The first tick creates the primary; the next one (10 s later) finds it ready.
+    await expect
+      .poll(() => podinfo.getAttribute('data-phase'), { timeout: 45_000, interval: 500 })
+      .toBe('Initialized');
+    expect(await page.locator('tr[data-canary]').count()).toBe(2);
+    expect(await podinfo.innerText()).toContain('0/5');
+    await page.screenshot({ path: join(results, 'playground-canaries.png') });
+  });
 });

@@ -49,6 +49,7 @@ class FakeTransport implements Transport {
 
   #answer(method: MethodName, args: unknown): unknown {
     if (method === 'app.info') return info;
+    if (method === 'canaries.list' || method === 'clusters.control') return [];
     if (method === 'contexts.select') {
       this.snapshot = { ...this.snapshot, selectedContext: (args as { context: string }).context };
     }
@@ -124,7 +125,12 @@ describe('App', () => {
     const before = transport.calls.length;
     transport.setState('open');
     await vi.waitFor(() => expect(screen.queryByRole('status')).toBeNull());
-    expect(transport.calls.slice(before).map(([m]) => m)).toEqual(['app.info', 'contexts.list']);
+    expect(transport.calls.slice(before).map(([m]) => m)).toEqual([
+      'app.info',
+      'contexts.list',
+      'canaries.list',
+      'clusters.control',
+    ]);
   });
 
   it('shows the expired-link message instead of the app', () => {

@@ -52,6 +52,8 @@ export interface ClusterRuntimeOptions {
   metricsServer?: string;
   /** Test hook: the delay jitter of canary jobs. */
   jitter?: () => number;
+  /** Benchmark hook: CanaryEngineOptions.onTickStart. */
+  onTickStart?: (key: string, scheduledAt: number, startedAt: number) => void;
   /** Flagger's -mesh-provider for canaries that name none. */
   meshProvider?: string;
   /** A playground cluster: Aviary may release new versions there. */
@@ -512,6 +514,7 @@ export class ClusterRuntime {
       clusterName: context,
       user: this.options.user,
       ...(this.options.jitter ? { jitter: this.options.jitter } : {}),
+      ...(this.options.onTickStart ? { onTickStart: this.options.onTickStart } : {}),
       ...(this.options.meshProvider ? { meshProvider: this.options.meshProvider } : {}),
       log: (record) =>
         this.options.log({

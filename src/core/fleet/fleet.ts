@@ -36,6 +36,8 @@ export interface FleetOptions {
   metricsServer?: string;
   meshProvider?: string;
   jitter?: () => number;
+  /** Benchmark hook: CanaryEngineOptions.onTickStart, for every cluster's engine. */
+  onTickStart?: (key: string, scheduledAt: number, startedAt: number) => void;
   /** Log lines kept for the UI. */
   logCapacity?: number;
 }
@@ -85,6 +87,7 @@ export class Fleet {
         ...(this.options.metricsServer ? { metricsServer: this.options.metricsServer } : {}),
         ...(this.options.meshProvider ? { meshProvider: this.options.meshProvider } : {}),
         ...(this.options.jitter ? { jitter: this.options.jitter } : {}),
+        ...(this.options.onTickStart ? { onTickStart: this.options.onTickStart } : {}),
       });
       this.runtimes.set(context.id, { runtime, fingerprint });
       runtime.start();

@@ -2,8 +2,14 @@
  * What the whole UI reads: the transport's state, the app info and the contexts snapshot,
  * plus the actions that change them. Components get plain data and callbacks from here.
  */
-import { SvelteSet } from 'svelte/reactivity';
-import type { AppInfo, ContextInfo, ContextsSnapshot } from '../../../shared/api';
+import { SvelteMap, SvelteSet } from 'svelte/reactivity';
+import type {
+  AppInfo,
+  CanarySummary,
+  ClusterControl,
+  ContextInfo,
+  ContextsSnapshot,
+} from '../../../shared/api';
 import type { Transport, TransportState } from './api';
 
 function messageOf(err: unknown): string {
@@ -18,6 +24,10 @@ export class Session {
   error = $state<string | undefined>();
   /** Contexts with a reconnect request in flight. */
   readonly reconnecting = new SvelteSet<string>();
+  /** Every canary of every connected cluster, by key. */
+  readonly canaries = new SvelteMap<string, CanarySummary>();
+  /** How Aviary relates to each connected cluster. */
+  control = $state.raw<ClusterControl[]>([]);
 
   selected: ContextInfo | undefined = $derived(
     this.snapshot?.contexts.find((c) => c.id === this.snapshot?.selectedContext),
@@ -37,7 +47,18 @@ export class Session {
   /** Subscribes and loads; returns the function that stops listening. */
   start(): () => void {
     const offEvents = this.#transport.api.subscribe((event) => {
-      if (event.type === 'contexts.changed') this.snapshot = event.snapshot;
+      switch (event.type) {
+        case 'contexts.changed':
+          this.snapshot = event.snapshot;
+          break;
+        case 'clusters.control':
+          this.control = event.clusters;
+          break;
+        case 'canaries.changed':
+          for (const key of event.removed) this.canaries.delete(key);
+          for (const summary of event.changed) this.canaries.set(summary.key, summary);
+          break;
+      }
     });
     const offState = this.#transport.onStateChange((state) => {
       this.transportState = state;
@@ -53,12 +74,17 @@ export class Session {
 
   async refresh(): Promise<void> {
     try {
-      const [info, snapshot] = await Promise.all([
+      const [info, snapshot, canaries, control] = await Promise.all([
         this.#transport.api.invoke('app.info', {}),
         this.#transport.api.invoke('contexts.list', {}),
+        this.#transport.api.invoke('canaries.list', {}),
+        this.#transport.api.invoke('clusters.control', {}),
       ]);
       this.info = info;
       this.snapshot = snapshot;
+      this.control = control;
+      this.canaries.clear();
+      for (const summary of canaries) this.canaries.set(summary.key, summary);
     } catch (err) {
       this.error = `Could not load contexts: ${messageOf(err)}`;
     }
@@ -74,6 +100,24 @@ export class Session {
     } catch (err) {
       if (this.snapshot?.selectedContext === id) this.snapshot = before;
       this.error = `Could not select ${id}: ${messageOf(err)}`;
+    }
+  }
+
+  canariesOf(context: string): CanarySummary[] {
+    return [...this.canaries.values()]
+      .filter((c) => c.context === context)
+      .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+  }
+
+  controlOf(context: string): ClusterControl | undefined {
+    return this.control.find((c) => c.context === context);
+  }
+
+  async setControl(context: string, enabled: boolean): Promise<void> {
+    try {
+      this.control = await this.#transport.api.invoke('clusters.setControl', { context, enabled });
+    } catch (err) {
+      this.error = `Could not change control of ${context}: ${messageOf(err)}`;
     }
   }
 
