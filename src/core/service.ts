@@ -46,6 +46,15 @@ export interface AviaryServiceOptions {
   metricsServer?: string;
   /** Test hook: canary job jitter. */
   jitter?: () => number;
+  /** Benchmark hook: a scheduled canary tick starts (CanaryEngineOptions.onTickStart). */
+  onTickStart?: (key: string, scheduledAt: number, startedAt: number) => void;
+  /** Only these contexts get a cluster runtime (the headless CLI's --context); default: all. */
+  contextFilter?: (context: ContextInfo) => boolean;
+  /**
+   * Who decides control, instead of the settings (the headless CLI's --control); default:
+   * the user's choice in settings, else on for playground contexts only.
+   */
+  controlEnabled?: (context: ContextInfo) => boolean;
 }
 
 export interface AviaryService {
@@ -80,8 +89,11 @@ export function createAviaryService(options: AviaryServiceOptions): AviaryServic
     clock: options.clock,
   });
 
-  const controlEnabled = (context: ContextInfo): boolean =>
-    settings.get().control?.find((c) => c.context === context.id)?.enabled ?? context.playground;
+  const controlEnabled =
+    options.controlEnabled ??
+    ((context: ContextInfo): boolean =>
+      settings.get().control?.find((c) => c.context === context.id)?.enabled ?? context.playground);
+  const contextFilter = options.contextFilter ?? (() => true);
   const user = (() => {
     try {
       return `${userInfo().username}@${hostname()}`;
@@ -91,7 +103,7 @@ export function createAviaryService(options: AviaryServiceOptions): AviaryServic
   })();
   const fleet = new Fleet({
     source: {
-      contexts: () => catalog.snapshot().contexts,
+      contexts: () => catalog.snapshot().contexts.filter(contextFilter),
       kubeConfigFor: (context) => catalog.kubeConfigFor(context),
     },
     controlEnabled,
@@ -102,6 +114,7 @@ export function createAviaryService(options: AviaryServiceOptions): AviaryServic
     ...(options.onLog ? { onLog: options.onLog } : {}),
     ...(options.metricsServer ? { metricsServer: options.metricsServer } : {}),
     ...(options.jitter ? { jitter: options.jitter } : {}),
+    ...(options.onTickStart ? { onTickStart: options.onTickStart } : {}),
   });
 
   const snapshot = (): ContextsSnapshot => {

@@ -103,7 +103,7 @@ async function loadState(
 }
 
 /** Maps a manifest to its resource (the kinds the scenario uses). */
-function resourceOf(object: KubeObject): ResourceRef {
+export function resourceOf(object: KubeObject): ResourceRef {
   const group = object.apiVersion.includes('/') ? object.apiVersion.split('/')[0]! : '';
   const plural: Record<string, string> = {
     Namespace: 'namespaces',

@@ -334,3 +334,12 @@ export function defaultScenario(clusterNames: string[]): ScenarioCluster[] {
     return { name, manifests: parse(apps.join('---\n')) };
   });
 }
+
+/** The default scenario's builders, parsed, for tests that assemble their own clusters. */
+export const scenarioManifests = {
+  namespace: (name: string): KubeObject[] => parse(namespace(name)),
+  loadtester: (ns: string): KubeObject[] => parse(loadtester(ns)),
+  nginxPodinfo: (ns: string, name: string, host: string, extraAnalysis = ''): KubeObject[] =>
+    parse(nginxPodinfo(ns, name, host, extraAnalysis)),
+  blueGreen: (ns: string, name: string): KubeObject[] => parse(blueGreen(ns, name)),
+};

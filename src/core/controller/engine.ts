@@ -91,6 +91,12 @@ export interface CanaryEngineOptions {
   /** How long the in-memory series keep points (default 24 h). */
   retentionMs?: number;
   onTick?: (key: string, observation: TickObservation) => void;
+  /**
+   * A scheduled tick starts (after the timer, the worker pool and any running action):
+   * `scheduledAt` is when its timer was due, so `startedAt - scheduledAt` is the tick's
+   * lateness (the engine benchmark reads it). Not called for tickNow or actions.
+   */
+  onTickStart?: (key: string, scheduledAt: number, startedAt: number) => void;
   onChange?: (key: string, state: CanaryState | undefined) => void;
 }
 
@@ -103,6 +109,8 @@ interface Job {
   running: boolean;
   /** A timer fired while the tick ran: run once more afterwards (Go's ticker keeps one). */
   pending: boolean;
+  /** When the timer of the tick not started yet was due (for onTickStart). */
+  due?: number;
 }
 
 interface Point {
@@ -323,8 +331,10 @@ export class CanaryEngine {
   }
 
   private schedule(job: Job, delay: number): void {
+    const due = this.options.clock.now() + delay;
     job.timer = this.options.clock.setTimeout(() => {
       if (this.jobs.get(job.key) !== job) return;
+      job.due ??= due;
       this.enqueue(job.key);
       this.schedule(job, job.intervalMs + this.jitter());
     }, delay);
@@ -376,7 +386,13 @@ export class CanaryEngine {
       job.queued = false;
       job.running = true;
       this.active++;
-      void this.exclusive(key, () => this.runTick(key, job.ref)).finally(() => {
+      void this.exclusive(key, () => {
+        if (job.due !== undefined) {
+          this.options.onTickStart?.(key, job.due, this.options.clock.now());
+          job.due = undefined;
+        }
+        return this.runTick(key, job.ref);
+      }).finally(() => {
         this.active--;
         job.running = false;
         if (job.pending) {

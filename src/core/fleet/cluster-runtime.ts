@@ -379,9 +379,9 @@ export class ClusterRuntime {
     const marker = markerOf(observation.events.map((e) => e.message));
     const message =
       observation.halted ?? observation.events.findLast((e) => e.type === 'Warning')?.message;
+    // The reason shown in the fleet is this tick's; a Failed canary keeps why it failed.
     if (message) this.messages.set(key, message);
-    else if (observation.phase === 'Succeeded' || observation.phase === 'Progressing')
-      this.messages.delete(key);
+    else if (observation.phase !== 'Failed') this.messages.delete(key);
     if (!observation.found) return;
     const idle = !marker && observation.samples.length === 0 && observation.events.length === 0;
     if (
