@@ -11,6 +11,7 @@ import type { EngineLog } from '../controller/log';
 import type { ClusterPorts } from '../controller/ports';
 import type { KubeApi } from '../kube/api';
 import { createClusterHttp } from '../kube/cluster-address';
+import { withTickReads } from '../kube/tick-reads';
 import { createAnalysisRunner } from '../metrics/analysis';
 import { KubernetesServiceRouter, trafficRouterFor } from '../routers';
 import { createWebhookCaller } from '../webhooks/webhook';
@@ -29,7 +30,9 @@ export interface ClusterPortsOptions {
 }
 
 export function clusterPorts(options: ClusterPortsOptions): ClusterPorts {
-  const { api, clock, log } = options;
+  const { clock, log } = options;
+  // A tick's repeated GETs of one object share one request (tick-reads.ts).
+  const api = withTickReads(options.api);
   const http = createClusterHttp({ api, clock });
   const webhooks = createWebhookCaller({ api, clock, http, log });
   const routerOptions = options.meshProvider ? { meshProvider: options.meshProvider } : {};

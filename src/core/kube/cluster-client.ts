@@ -33,9 +33,9 @@ import { describeCredentialError, describeRequestError, formatDuration } from '.
 import { RequestBudget } from './request-budget';
 
 export interface ClusterClientOptions {
-  /** Sustained requests per second to this cluster (default 20). */
+  /** Sustained requests per second to this cluster (default 100, Flagger's -kubeconfig-qps). */
   qps?: number;
-  /** Requests allowed at once before qps applies (default 40). */
+  /** Requests allowed at once before qps applies (default 250, Flagger's -kubeconfig-burst). */
   burst?: number;
   /** Drives the request budget and watch backoff; request timeouts run on real time. */
   clock?: Clock;
@@ -154,7 +154,7 @@ class HttpClusterClient implements ClusterClient {
     options: ClusterClientOptions,
   ) {
     this.clock = options.clock ?? systemClock;
-    this.budget = new RequestBudget(options.qps ?? 20, options.burst ?? 40, this.clock);
+    this.budget = new RequestBudget(options.qps ?? 100, options.burst ?? 250, this.clock);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.userAgent = options.userAgent ?? `aviary/0.1 (${process.platform}) ${context}`;
     const server = kc.getCurrentCluster()?.server;
