@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { ApiEvent, CanarySummary, LogRecord } from '../../src/shared/api';
-import { ScaledClock, type Clock } from '../../src/shared/clock';
+import { ScaledClock, systemClock, type Clock } from '../../src/shared/clock';
 import { createAviaryService, type AviaryService } from '../../src/core/service';
 import { SettingsStore } from '../../src/core/settings';
 import { startPlayground, type Playground, type PlaygroundOptions } from '../../src/sim/playground';
@@ -31,7 +31,9 @@ export async function startEngineBed(
   options: { speed?: number; playground?: Partial<PlaygroundOptions>; metricsServer?: string } = {},
 ): Promise<EngineBed> {
   const dir = await mkdtemp(join(tmpdir(), 'aviary-engine-'));
-  const clock = new ScaledClock(options.speed ?? 20);
+  // At speed 1 the system clock itself, so the playground can use the real Prometheus binary.
+  const speed = options.speed ?? 20;
+  const clock = speed === 1 ? systemClock : new ScaledClock(speed);
   const playground = await startPlayground({
     clusters: ['staging'],
     kubeconfigOut: join(dir, 'kubeconfig.yaml'),
