@@ -4,6 +4,7 @@
  */
 import type { CanaryController, CanaryPhaseName, CanarySummary } from '../../shared/api';
 import {
+  CANARY_PHASES,
   analysisThreshold,
   deploymentStrategy,
   maxWeight,
@@ -13,19 +14,7 @@ import {
 } from '../canary';
 import type { KubeObject } from '../kube/api';
 
-const PHASES = new Set<string>([
-  'Initializing',
-  'Initialized',
-  'Waiting',
-  'Progressing',
-  'WaitingPromotion',
-  'Promoting',
-  'Finalising',
-  'Succeeded',
-  'Failed',
-  'Terminating',
-  'Terminated',
-]);
+const PHASES = new Set<string>(CANARY_PHASES);
 
 export function canaryKey(context: string, namespace: string, name: string): string {
   return `${context}/${namespace}/${name}`;
