@@ -71,7 +71,11 @@ export class FakeKube implements KubeApi {
   readonly context = 'fake';
   readonly objects = new Map<string, KubeObject>();
   private rv = 1;
-  private handlers = new Set<{ kind: string; handler: Handler }>();
+  private handlers = new Set<{
+    kind: string;
+    handler: Handler;
+    onError?: (err: Error) => void;
+  }>();
   reads = 0;
   statusWrites = 0;
   /** Makes the next replaceStatus calls fail with a Conflict (another writer). */
@@ -164,8 +168,19 @@ export class FakeKube implements KubeApi {
   async serviceProxy(): Promise<never> {
     throw new Error('not in the fake');
   }
-  watch(_apiVersion: string, kind: string, _ns: string | undefined, handler: Handler): () => void {
-    const entry = { kind, handler };
+  /** Every watch reports an error (a dropped stream), as the real one's onError. */
+  failWatches(err: Error): void {
+    for (const h of this.handlers) h.onError?.(err);
+  }
+
+  watch(
+    _apiVersion: string,
+    kind: string,
+    _ns: string | undefined,
+    handler: Handler,
+    options?: { onError?: (err: Error) => void },
+  ): () => void {
+    const entry = { kind, handler, onError: options?.onError };
     this.handlers.add(entry);
     for (const o of this.objects.values())
       if (o.kind === kind) handler('ADDED', structuredClone(o));
@@ -183,6 +198,10 @@ export class FakeWorkload {
   canaryReady: () => void = () => undefined;
   calls: string[] = [];
   delay?: (cd: Canary) => Promise<void>;
+  /** What revision() reports as status.trackedConfigs. */
+  trackedConfigs: Record<string, string> = {};
+  /** What haveDependenciesChanged answers. */
+  dependenciesChanged = false;
 
   constructor(private readonly crash: Crash) {}
 
@@ -211,7 +230,7 @@ export class FakeWorkload {
       },
       revision: async () => {
         w('revision');
-        return { hash: this.target, trackedConfigs: {} };
+        return { hash: this.target, trackedConfigs: { ...this.trackedConfigs } };
       },
       hasTargetChanged: async (cd: Canary) => {
         w('hasTargetChanged');
@@ -219,7 +238,7 @@ export class FakeWorkload {
       },
       haveDependenciesChanged: async () => {
         w('haveDependenciesChanged');
-        return false;
+        return this.dependenciesChanged;
       },
       isPrimaryReady: async () => {
         w('isPrimaryReady');
@@ -327,6 +346,17 @@ export class FakeCluster {
         },
       },
     };
+  }
+
+  /** Publishes revision `rev` of the target: the workload and a Deployment watch event. */
+  deployment(rev = this.workload.target, name = 'podinfo'): void {
+    this.workload.target = rev;
+    this.kube.put({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: 'test' },
+      spec: { template: { metadata: { annotations: { revision: rev } } } },
+    });
   }
 
   messages(): string[] {

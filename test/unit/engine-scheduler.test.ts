@@ -622,7 +622,10 @@ describe('CanaryEngine', () => {
     };
     for (const name of ['slow', 'b', 'c']) cluster.kube.put(podinfoCanary({}, {}, name));
     engine.start();
-    for (let i = 0; i < 5; i++) await settle(clock, 60_000);
+    for (let i = 0; i < 5; i++) {
+      cluster.deployment(); // keeps b and c ticking in full (not quiet)
+      await settle(clock, 60_000);
+    }
     expect(ticks.filter((k) => k === 'b.test').length).toBeGreaterThanOrEqual(5);
     expect(ticks.filter((k) => k === 'c.test').length).toBeGreaterThanOrEqual(5);
     expect(slowCalls).toBe(1); // never overlapping itself
@@ -637,7 +640,7 @@ describe('CanaryEngine', () => {
     cluster.kube.put(podinfoCanary());
     engine.start();
     await settle(clock);
-    cluster.workload.target = 'rev-2';
+    cluster.deployment('rev-2');
     for (let i = 0; i < 3; i++) await settle(clock, 60_000);
     expect(cluster.routes.canaryWeight).toBe(20);
     const obs = await engine.rollback('podinfo.test', { user: 'bob' });
@@ -674,7 +677,7 @@ describe('CanaryEngine', () => {
     );
     engine.start();
     await settle(clock);
-    cluster.workload.target = 'rev-2';
+    cluster.deployment('rev-2');
     for (let i = 0; i < 3; i++) await settle(clock, 60_000);
     expect(cluster.status()).toMatchObject({ phase: 'Progressing', canaryWeight: 20 });
     await engine.promote('podinfo.test');
@@ -706,6 +709,98 @@ describe('CanaryEngine', () => {
     engine.stop();
   });
 
+  /** Counts every call a tick could make: KubeApi reads and writes, workload calls. */
+  const calls = (cluster: FakeCluster) =>
+    cluster.kube.reads + cluster.kube.statusWrites + cluster.workload.calls.length;
+
+  it('skips the scheduled ticks of a quiet canary with no API call until its target changes', async () => {
+    const { cluster, clock, ticks, engine } = engineSetup();
+    cluster.kube.put(podinfoCanary());
+    cluster.deployment('rev-1');
+    engine.start();
+    await settle(clock);
+    expect(cluster.status().phase).toBe('Initialized');
+    // The status write of the initialization comes back through the watch: one more full tick.
+    await settle(clock, 60_000);
+    const before = calls(cluster);
+    const ticked = ticks.length;
+    for (let i = 0; i < 4; i++) await settle(clock, 60_000);
+    expect(calls(cluster)).toBe(before);
+    expect(ticks.length).toBe(ticked);
+    expect(engine.quietStats().skipped).toBe(4);
+
+    // A new revision of the target: the next scheduled tick runs in full and finds it.
+    cluster.events = [];
+    cluster.deployment('rev-2');
+    await settle(clock, 60_000);
+    expect(cluster.messages()).toEqual(['New revision detected! Scaling up podinfo.test']);
+    expect(cluster.status()).toMatchObject({ phase: 'Progressing', lastAppliedSpec: 'rev-2' });
+    // Progressing: every tick runs.
+    const progressing = ticks.length;
+    await settle(clock, 60_000);
+    expect(ticks.length).toBe(progressing + 1);
+    engine.stop();
+  });
+
+  it('runs a quiet canary in full when a tracked ConfigMap changes, and every 5 min', async () => {
+    const { cluster, clock, ticks, engine } = engineSetup();
+    cluster.workload.trackedConfigs = { 'configmap/podinfo-config': 'c1' };
+    cluster.kube.put(podinfoCanary());
+    engine.start();
+    await settle(clock);
+    await settle(clock, 60_000);
+    expect(cluster.status().trackedConfigs).toEqual({ 'configmap/podinfo-config': 'c1' });
+    const config = (name: string) =>
+      cluster.kube.put({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name, namespace: 'test' },
+        data: { color: 'blue' },
+      });
+
+    // Untracked configs and other workloads do not concern it.
+    const before = calls(cluster);
+    config('other-config');
+    cluster.deployment('rev-1', 'frontend');
+    await settle(clock, 60_000);
+    expect(calls(cluster)).toBe(before);
+
+    // The safety tick: 5 min after the last full tick, with no event at all.
+    const ticked = ticks.length;
+    for (let i = 0; i < 4; i++) await settle(clock, 60_000);
+    expect(ticks.length).toBe(ticked + 1);
+    expect(engine.quietStats()).toEqual({ skipped: 4, safety: 1 });
+    expect(calls(cluster)).toBeGreaterThan(before);
+
+    // A change of the tracked ConfigMap.
+    cluster.events = [];
+    cluster.workload.dependenciesChanged = true;
+    cluster.workload.trackedConfigs = { 'configmap/podinfo-config': 'c2' };
+    config('podinfo-config');
+    await settle(clock, 60_000);
+    expect(cluster.messages()).toEqual(['New revision detected! Scaling up podinfo.test']);
+    expect(cluster.status().phase).toBe('Progressing');
+    engine.stop();
+  });
+
+  it('runs tickNow in full and marks a quiet canary dirty on a watch error', async () => {
+    const { cluster, clock, ticks, engine } = engineSetup();
+    cluster.kube.put(podinfoCanary());
+    engine.start();
+    await settle(clock);
+    await settle(clock, 60_000);
+    const before = calls(cluster);
+    await engine.tickNow('podinfo.test');
+    expect(calls(cluster)).toBeGreaterThan(before);
+    const ticked = ticks.length;
+    await settle(clock, 60_000);
+    expect(ticks.length).toBe(ticked);
+    cluster.kube.failWatches(new Error('connection reset'));
+    await settle(clock, 60_000);
+    expect(ticks.length).toBe(ticked + 1);
+    engine.stop();
+  });
+
   it('restarts the job when the interval changes and stops it on delete', async () => {
     const { cluster, clock, ticks, engine } = engineSetup();
     cluster.kube.put(podinfoCanary());
@@ -715,7 +810,10 @@ describe('CanaryEngine', () => {
     cluster.kube.put({ ...c, spec: podinfoCanary({ interval: '10s' }).spec });
     await settle(clock);
     const before = ticks.length;
-    for (let i = 0; i < 3; i++) await settle(clock, 10_000);
+    for (let i = 0; i < 3; i++) {
+      cluster.deployment(); // not quiet
+      await settle(clock, 10_000);
+    }
     expect(ticks.length - before).toBeGreaterThanOrEqual(3);
     cluster.kube.remove('Canary', 'test', 'podinfo');
     const after = ticks.length;

@@ -17,6 +17,24 @@
  * GETs of one object until the next write share one request (kube/tick-reads.ts): an idle
  * tick sends 6 requests where Flagger sends 11.
  *
+ * Quiet canaries: an idle scheduled tick now sends none. A full tick that ends with the canary
+ * Initialized or Succeeded, found and valid, with no event recorded and a Deployment or
+ * DaemonSet target (controller/quiet.ts), leaves the canary quiet, and its later scheduled
+ * ticks are skipped without any API call until it is marked dirty by a watch event: on the
+ * Canary itself (spec, status written by anyone, deletion), on its target `<name>` or
+ * `<name>-primary` (the engine also watches Deployments and DaemonSets cluster-wide), or on a
+ * ConfigMap or Secret in its status.trackedConfigs (ConfigMaps and Secrets watched likewise).
+ * An event that arrives while a tick runs leaves it dirty, so the next tick runs in full. This
+ * is safe because these are all the objects whose change can make an idle tick do anything
+ * (a new revision, a changed dependency, a spec or suspend change): while none changed, a
+ * full tick would read the same and stop at shouldAdvance. A watch stream that fails marks
+ * every canary dirty, and a relist hands over the differences as events, so a gap is never
+ * missed. As a safety net for whatever the watches do not cover (Services, the router's
+ * objects edited by hand), a quiet canary still ticks in full every 5 min of the engine clock
+ * (quietStats() counts the skipped and the safety ticks). Failed, Waiting, Progressing and the
+ * other phases tick in full as before; tickNow and operator actions always run in full, and an
+ * action marks its canary dirty. Skipped ticks call neither onTickStart nor onTick.
+ *
  * Invalid canaries. A Canary that does not parse is not scheduled. Its field errors are logged
  * and written to its status as a condition next to Flagger's Promoted one, with the phase and
  * the Promoted condition left alone:
@@ -44,6 +62,7 @@ import {
   type SchedulerDeps,
   type TickObservation,
 } from './scheduler';
+import { DEPENDENCY_WATCHES, QUIET_SAFETY_MS, concerns, leftIdle } from './quiet';
 import { VALID_CONDITION, validationMessage, writeValidationCondition } from './status';
 
 export interface EngineLogRecord {
@@ -126,6 +145,22 @@ interface Point {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** A canary's last full tick (see "API reads per tick" above). */
+interface QuietState {
+  /** That tick left the canary idle. */
+  idle: boolean;
+  /** A watch event (or an action) since that tick started may have changed what it read. */
+  dirty: boolean;
+  /** When that tick started (engine clock). */
+  startedAt: number;
+}
+
+/** Scheduled ticks skipped as quiet, and full ticks run only as the safety net. */
+export interface QuietStats {
+  skipped: number;
+  safety: number;
+}
+
 export class CanaryEngine {
   private readonly jobs = new Map<string, Job>();
   private readonly states = new Map<string, CanaryState>();
@@ -139,6 +174,9 @@ export class CanaryEngine {
   private duplicates = '';
   private active = 0;
   private stopWatch: (() => void) | undefined;
+  private stopDependencyWatches: (() => void)[] = [];
+  private readonly quiet = new Map<string, QuietState>();
+  private readonly quietStats_: QuietStats = { skipped: 0, safety: 0 };
   private readonly concurrency: number;
   private readonly jitter: () => number;
 
@@ -154,16 +192,45 @@ export class CanaryEngine {
       'Canary',
       undefined,
       (type, object) => this.onWatch(type, object),
-      { onError: (err) => this.log('error', `Canary watch: ${err.message}`) },
+      {
+        onError: (err) => {
+          this.markAllDirty();
+          this.log('error', `Canary watch: ${err.message}`);
+        },
+      },
+    );
+    // What an idle tick reads besides the Canary: a change marks the canaries it concerns
+    // dirty. A failing watch marks every canary dirty (the stream relists with differences).
+    this.stopDependencyWatches = DEPENDENCY_WATCHES.map(({ apiVersion, kind }) =>
+      this.options.ports.kube.watch(
+        apiVersion,
+        kind,
+        undefined,
+        (_type, object) => this.onDependency(object),
+        {
+          onError: (err) => {
+            this.markAllDirty();
+            this.log('warn', `${kind} watch: ${err.message}`);
+          },
+        },
+      ),
     );
   }
 
   stop(): void {
     this.stopWatch?.();
     this.stopWatch = undefined;
+    for (const stopDependencyWatch of this.stopDependencyWatches) stopDependencyWatch();
+    this.stopDependencyWatches = [];
+    this.quiet.clear();
     for (const job of this.jobs.values()) this.options.clock.clearTimeout(job.timer);
     this.jobs.clear();
     this.queue.length = 0;
+  }
+
+  /** Counts of quiet ticks (skipped with no API call) and safety-net full ticks. */
+  quietStats(): QuietStats {
+    return { ...this.quietStats_ };
   }
 
   /** The watched canaries. */
@@ -242,7 +309,14 @@ export class CanaryEngine {
     const ref = this.refOf(key);
     const who = this.user(user);
     this.log('info', `${who} requested ${verb} of ${key}`, key, who);
-    const result = await this.exclusive(key, () => run(ref));
+    const result = await this.exclusive(key, async () => {
+      try {
+        return await run(ref);
+      } finally {
+        // Whatever the action wrote, the next scheduled tick runs in full.
+        this.markDirty(key);
+      }
+    });
     if (isObservation(result)) this.record(key, result);
     return result;
   }
@@ -272,6 +346,7 @@ export class CanaryEngine {
     const name = object.metadata.name;
     const namespace = object.metadata.namespace ?? '';
     const key = `${name}.${namespace}`;
+    this.markDirty(key);
     if (type === 'DELETED') {
       this.log('info', `Deleting ${key} from cache`, key);
       this.stopJob(key);
@@ -308,6 +383,33 @@ export class CanaryEngine {
     if (canary.metadata.deletionTimestamp && !previous?.metadata.deletionTimestamp)
       this.enqueue(key);
     this.checkDuplicates();
+  }
+
+  /** A Deployment, DaemonSet, ConfigMap or Secret changed: its canaries tick in full next. */
+  private onDependency(object: KubeObject): void {
+    for (const state of this.states.values())
+      if (state.canary && concerns(state.canary, object)) this.markDirty(state.key);
+  }
+
+  private markDirty(key: string): void {
+    const q = this.quiet.get(key);
+    if (q) q.dirty = true;
+  }
+
+  private markAllDirty(): void {
+    for (const q of this.quiet.values()) q.dirty = true;
+  }
+
+  /** A scheduled tick of a quiet canary: skipped, unless the safety tick is due. */
+  private skipQuiet(key: string): boolean {
+    const q = this.quiet.get(key);
+    if (!q?.idle || q.dirty) return false;
+    if (this.options.clock.now() - q.startedAt < QUIET_SAFETY_MS) {
+      this.quietStats_.skipped++;
+      return true;
+    }
+    this.quietStats_.safety++;
+    return false;
   }
 
   private markInvalid(key: string, object: KubeObject, errors: FieldError[]): void {
@@ -352,6 +454,7 @@ export class CanaryEngine {
 
   private stopJob(key: string): void {
     const job = this.jobs.get(key);
+    this.quiet.delete(key);
     if (!job) return;
     this.options.clock.clearTimeout(job.timer);
     this.jobs.delete(key);
@@ -397,6 +500,10 @@ export class CanaryEngine {
       job.running = true;
       this.active++;
       void this.exclusive(key, () => {
+        if (this.skipQuiet(key)) {
+          job.due = undefined;
+          return Promise.resolve(undefined);
+        }
         if (job.due !== undefined) {
           this.options.onTickStart?.(key, job.due, this.options.clock.now());
           job.due = undefined;
@@ -427,12 +534,16 @@ export class CanaryEngine {
   }
 
   private async runTick(key: string, ref: CanaryRef): Promise<TickObservation | undefined> {
+    // Events from now on mark this tick's view dirty; it is quiet only if none came.
+    const q: QuietState = { idle: false, dirty: false, startedAt: this.options.clock.now() };
+    if (this.jobs.has(key)) this.quiet.set(key, q);
     try {
       // Repeated GETs within the tick share one request (ports built with withTickReads).
       const observation = await runWithTickReads(() =>
         advanceCanary(this.options.ports, ref, this.deps(key)),
       );
       if (observation.found) this.record(key, observation);
+      q.idle = leftIdle(this.states.get(key)?.canary, observation);
       this.options.onTick?.(key, observation);
       return observation;
     } catch (err) {
