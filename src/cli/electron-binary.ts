@@ -1,5 +1,5 @@
 /**
- * Finds the Electron binary without require('electron'): the electron package's index
+ * Finds the Electron binary without loading the electron package: its index
  * throws when its binary was never downloaded, which is the normal case on machines
  * that cannot reach Electron's download host (npm removes or half-installs it).
  */
