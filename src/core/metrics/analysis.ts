@@ -199,6 +199,26 @@ export function createAnalysisRunner(options: AnalysisRunnerOptions): AnalysisRu
     const pass = (metric: CanaryMetric, value: number): void => {
       samples.push({ metric: metric.name, value, ...metric.thresholdRange, passed: true });
     };
+    /** An in-line or MetricTemplate value against its thresholdRange: a halt, or undefined. */
+    const judge = (metric: CanaryMetric, value: number): Promise<AnalysisResult> | undefined => {
+      const { min, max } = metric.thresholdRange;
+      if (min !== undefined && value < min)
+        return halt(
+          metric,
+          'warning',
+          texts.haltMetricBelow(canary, metric.name, value, min),
+          value,
+        );
+      if (max !== undefined && value > max)
+        return halt(
+          metric,
+          'warning',
+          texts.haltMetricAbove(canary, metric.name, value, max),
+          value,
+        );
+      pass(metric, value);
+      return undefined;
+    };
 
     // Both passes fetch the Knative Service for {{ route }}; one fetch serves them here.
     let knativeRevision: string | undefined;
@@ -297,21 +317,8 @@ export function createAnalysisRunner(options: AnalysisRunnerOptions): AnalysisRu
             ? halt(metric, 'warning', texts.haltNoValuesMetric(metric.name))
             : halt(metric, 'error', texts.prometheusQueryFailedFor(metric.name, errorText(err)));
         }
-        if (min !== undefined && value < min)
-          return halt(
-            metric,
-            'warning',
-            texts.haltMetricBelow(canary, metric.name, value, min),
-            value,
-          );
-        if (max !== undefined && value > max)
-          return halt(
-            metric,
-            'warning',
-            texts.haltMetricAbove(canary, metric.name, value, max),
-            value,
-          );
-        pass(metric, value);
+        const halted = judge(metric, value);
+        if (halted) return halted;
       }
     }
 
@@ -357,22 +364,8 @@ export function createAnalysisRunner(options: AnalysisRunnerOptions): AnalysisRu
           ? halt(metric, 'warning', texts.haltNoValuesCustomMetric(metric.name, errorText(err)))
           : halt(metric, 'error', texts.metricQueryFailed(metric.name, errorText(err)));
       }
-      const { min, max } = metric.thresholdRange;
-      if (min !== undefined && value < min)
-        return halt(
-          metric,
-          'warning',
-          texts.haltMetricBelow(canary, metric.name, value, min),
-          value,
-        );
-      if (max !== undefined && value > max)
-        return halt(
-          metric,
-          'warning',
-          texts.haltMetricAbove(canary, metric.name, value, max),
-          value,
-        );
-      pass(metric, value);
+      const halted = judge(metric, value);
+      if (halted) return halted;
     }
     return { passed: true, samples };
   };
