@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { systemClock, type Clock } from '../shared/clock';
 import {
   contextName,
+  preinstalledCrds,
   MemoryClusterStore,
   startClusterApiServer,
   writeKubeconfig,
@@ -102,7 +103,16 @@ async function loadState(
   }
 }
 
-/** Maps a manifest to its resource (the kinds the scenario uses). */
+/** The plural of a kind defined by one of the preinstalled CRDs (meshes, gateways...). */
+function crdPlural(group: string, kind: string): string | undefined {
+  for (const crd of preinstalledCrds) {
+    const spec = crd.spec as { group: string; names: { kind: string; plural: string } };
+    if (spec.group === group && spec.names.kind === kind) return spec.names.plural;
+  }
+  return undefined;
+}
+
+/** Maps a manifest to its resource (the built-in kinds the scenario uses, and every preinstalled CRD's). */
 export function resourceOf(object: KubeObject): ResourceRef {
   const group = object.apiVersion.includes('/') ? object.apiVersion.split('/')[0]! : '';
   const plural: Record<string, string> = {
@@ -118,7 +128,7 @@ export function resourceOf(object: KubeObject): ResourceRef {
     ConfigMap: 'configmaps',
     Secret: 'secrets',
   };
-  const resource = plural[object.kind];
+  const resource = plural[object.kind] ?? crdPlural(group, object.kind);
   if (!resource) throw new Error(`the scenario uses an unmapped kind ${object.kind}`);
   return { group, resource };
 }
