@@ -159,6 +159,8 @@ export function createAnalysisRunner(options: AnalysisRunnerOptions): AnalysisRu
           ...(credentials ? { credentials } : {}),
           http,
           namespace: canary.metadata.namespace,
+          clock,
+          api,
         },
         warnLog(canary),
         providers,

@@ -1,34 +1,31 @@
 /**
  * Metrics providers by MetricTemplate `spec.provider.type` (pkg/metrics/providers/factory.go).
- * One file per provider; only prometheus exists so far. A type outside the CRD's list falls
- * back to prometheus with Flagger's warning; a listed type Aviary has no file for yet is the
- * provider's error ("Metric template x.ns provider datadog error: ..."), never a silent
+ * One file per provider. A type outside the CRD's list falls back to prometheus with
+ * Flagger's warning; a listed type Aviary has no file for (externalmetrics, splunk) is the
+ * provider's error ("Metric template x.ns provider splunk error: ..."), never a silent
  * Prometheus query against a server that is not one.
  */
 import { METRIC_PROVIDER_TYPES, texts } from '../canary';
-import type { MetricTemplateProvider } from '../canary';
-import type { ClusterHttp } from '../kube/cluster-address';
-import type { MetricsProvider } from './prometheus';
+import { createCloudWatchProvider } from './cloudwatch';
+import { createDatadogProvider } from './datadog';
+import { createDynatraceProvider } from './dynatrace';
+import { createGraphiteProvider } from './graphite';
+import { createInfluxdbProvider } from './influxdb';
+import { createKeptnProvider } from './keptn';
+import { createNewRelicProvider } from './newrelic';
 import { createPrometheusProvider } from './prometheus';
+import type { MetricsProvider, MetricsProviderContext } from './provider';
+import { createStackdriverProvider } from './stackdriver';
 
-export type { MetricsProvider } from './prometheus';
+export type { MetricsProvider, MetricsProviderContext } from './provider';
 export {
   MultipleValuesError,
   NoValuesFoundError,
-  createPrometheusProvider,
   isNoValuesFound,
+  noValuesIn,
   wrapError,
-} from './prometheus';
-
-export interface MetricsProviderContext {
-  provider: MetricTemplateProvider;
-  /** The metric's interval ("1m" default), for providers that need a window (datadog...). */
-  metricInterval: string;
-  credentials?: Record<string, string>;
-  http: ClusterHttp;
-  /** The canary's namespace, where a bare service name resolves. */
-  namespace: string;
-}
+} from './provider';
+export { createPrometheusProvider } from './prometheus';
 
 /** New<Type>Provider: throws with the provider's error text when the spec is unusable. */
 export type MetricsProviderFactory = (context: MetricsProviderContext) => MetricsProvider;
@@ -41,6 +38,14 @@ export const METRICS_PROVIDERS: Record<string, MetricsProviderFactory> = {
       http: c.http,
       namespace: c.namespace,
     }),
+  influxdb: createInfluxdbProvider,
+  datadog: createDatadogProvider,
+  cloudwatch: createCloudWatchProvider,
+  newrelic: createNewRelicProvider,
+  graphite: createGraphiteProvider,
+  stackdriver: createStackdriverProvider,
+  dynatrace: createDynatraceProvider,
+  keptn: createKeptnProvider,
 };
 
 /**

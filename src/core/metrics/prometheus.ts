@@ -9,44 +9,12 @@ import { collapseQueryWhitespace } from '../canary';
 import type { MetricTemplateProvider } from '../canary';
 import type { ClusterHttp } from '../kube/cluster-address';
 import { HttpTransportError, httpStatusText } from '../kube/cluster-address';
+import type { MetricsProvider } from './provider';
+import { MultipleValuesError, NoValuesFoundError, wrapError } from './provider';
+import { goParseFloatError, goQueryEscape, joinAddressPath, parseGoFloat } from './support';
 
-/** providers.Interface. */
-export interface MetricsProvider {
-  /** The query's single value; rejects with NoValuesFoundError (possibly wrapped) when empty. */
-  runQuery(query: string): Promise<number>;
-  /** Resolves true, or rejects with the reason (IsOnline's `(false, err)`). */
-  isOnline(): Promise<boolean>;
-}
-
-/** providers.ErrNoValuesFound. */
-export class NoValuesFoundError extends Error {
-  constructor() {
-    super('no values found');
-    this.name = 'NoValuesFoundError';
-  }
-}
-
-/** providers.ErrMultipleValuesReturned. */
-export class MultipleValuesError extends Error {
-  constructor() {
-    super('query returned multiple values');
-    this.name = 'MultipleValuesError';
-  }
-}
-
-/** fmt.Errorf("prefix: %w", err): the text of both, the cause kept for isNoValuesFound. */
-export function wrapError(prefix: string, err: unknown): Error {
-  const cause = err instanceof Error ? err : new Error(String(err));
-  return new Error(`${prefix}: ${cause.message}`, { cause });
-}
-
-/** errors.Is(err, ErrNoValuesFound). */
-export function isNoValuesFound(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (e instanceof NoValuesFoundError) return true;
-  }
-  return false;
-}
+export type { MetricsProvider } from './provider';
+export { MultipleValuesError, NoValuesFoundError, isNoValuesFound, wrapError } from './provider';
 
 export const PROMETHEUS_TIMEOUT_MS = 5_000;
 const ONLINE_QUERY = 'vector(1)';
@@ -61,32 +29,9 @@ export interface PrometheusProviderOptions {
   timeoutMs?: number;
 }
 
-/** url.QueryEscape: spaces as '+', everything but [A-Za-z0-9-_.~] percent-encoded. */
-function goQueryEscape(s: string): string {
-  return encodeURIComponent(s)
-    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%20/g, '+');
-}
-
-/** path.Join(base.Path, "api/v1/query") resolved against the address, as RunQuery builds it. */
+/** RunQuery's `./api/v1/query?query=...` under the address's path. */
 function queryUrl(address: URL, query: string): string {
-  const parts = `${address.pathname}/api/v1/query`.split('/').filter((p) => p && p !== '.');
-  const clean: string[] = [];
-  for (const p of parts) {
-    if (p === '..') clean.pop();
-    else clean.push(p);
-  }
-  return `${address.origin}/${clean.join('/')}?query=${goQueryEscape(query)}`;
-}
-
-/** strconv.ParseFloat's accepted forms (incl. "NaN", "+Inf"), or undefined. */
-function parseGoFloat(s: string): number | undefined {
-  const t = s.trim() === s ? s : '';
-  if (/^[+-]?(inf|infinity)$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
-  if (/^nan$/i.test(t)) return NaN;
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return Number(t);
-  if (/^[+-]?0[xX][0-9a-fA-F]+$/.test(t)) return Number(t.replace(/^([+-]?)0x/i, '$10x'));
-  return undefined;
+  return `${joinAddressPath(address, 'api/v1/query')}?query=${goQueryEscape(query)}`;
 }
 
 /** NewPrometheusProvider: throws with Flagger's text for a bad address or credentials. */
@@ -164,7 +109,7 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
       const v = r.value?.[1];
       if (typeof v === 'string') {
         const f = parseGoFloat(v);
-        if (f === undefined) throw new Error(`strconv.ParseFloat: parsing "${v}": invalid syntax`);
+        if (f === undefined) throw goParseFloatError(v);
         value = f;
       }
     }
