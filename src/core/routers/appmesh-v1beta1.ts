@@ -1,0 +1,376 @@
+/**
+ * Flagger's legacy AppMeshRouter (pkg/router/appmesh.go) for the bare `appmesh` provider: the
+ * first App Mesh controller's appmesh.k8s.aws/v1beta1 API, where a VirtualService embeds its
+ * virtual router and routes. Objects: VirtualNodes `<apex>` and `<apex>-primary` (both
+ * discovered at `<apex>-primary.<ns>`) and `<apex>-canary`; VirtualServices `<apex>.<ns>`
+ * (router `<apex>`, the primary/canary split or the A/B routes) and `<apex>-canary.<ns>`
+ * (router `<apex>-canary`, all on the canary). spec.service.meshName is required.
+ */
+import type { Canary, StringMap } from '../canary';
+import { canonicalJson, serviceNames } from '../canary';
+import type { Routes, TrafficRouter } from '../controller/ports';
+import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
+import { canaryOwnerReference, errorText } from '../workloads/common';
+import type { AppMeshRouterOptions, HTTPRouteHeader } from './appmesh-common';
+import {
+  ACCESS_LOG_ANNOTATION,
+  apexMetadata,
+  appMeshTexts,
+  gatewayAnnotations,
+  getOrWrap,
+  matchHeaders,
+  portProtocol,
+  retrySettings,
+  routePrefix,
+  sameMap,
+} from './appmesh-common';
+
+export const APPMESH_V1BETA1 = 'appmesh.k8s.aws/v1beta1';
+
+interface WeightedTargetV1 {
+  virtualNodeName: string;
+  weight: number;
+}
+
+interface HttpRouteV1 {
+  match: { prefix: string; headers?: HTTPRouteHeader[]; [field: string]: unknown };
+  action: { weightedTargets: WeightedTargetV1[] };
+  retryPolicy?: {
+    perRetryTimeoutMillis?: number;
+    maxRetries?: number;
+    httpRetryEvents?: string[];
+  };
+}
+
+interface RouteV1 {
+  name: string;
+  http?: HttpRouteV1;
+  tcp?: unknown;
+  priority?: number;
+}
+
+interface PortMappingV1 {
+  port: number;
+  protocol: string;
+}
+
+export interface VirtualServiceV1 extends KubeObject {
+  spec?: {
+    meshName: string;
+    virtualRouter?: { name: string; listeners?: { portMapping: PortMappingV1 }[] };
+    routes?: RouteV1[];
+    [field: string]: unknown;
+  };
+}
+
+export interface VirtualNodeV1 extends KubeObject {
+  spec?: {
+    meshName: string;
+    listeners?: { portMapping: PortMappingV1 }[];
+    serviceDiscovery?: { dns?: { hostName: string }; [field: string]: unknown };
+    backends?: { virtualService: { virtualServiceName: string } }[];
+    logging?: { accessLog?: { file?: { path: string } } };
+    [field: string]: unknown;
+  };
+}
+
+function ref(kind: string, namespace: string, name: string): ObjectRef {
+  return { apiVersion: APPMESH_V1BETA1, kind, namespace, name };
+}
+
+export class AppMeshV1beta1Router implements TrafficRouter {
+  private readonly setOwnerRefs: boolean;
+
+  constructor(
+    private readonly api: KubeApi,
+    options: AppMeshRouterOptions = {},
+  ) {
+    this.setOwnerRefs = options.setOwnerRefs ?? true;
+  }
+
+  async reconcile(canary: Canary): Promise<void> {
+    if (!canary.spec.service.meshName) throw new Error(appMeshTexts.meshNameEmpty());
+    const ns = canary.metadata.namespace;
+    const { apex, primary, canary: canaryName } = serviceNames(canary);
+    const primaryHost = `${primary}.${ns}`;
+    const steps: [() => Promise<void>, (err: string) => string][] = [
+      [
+        () => this.reconcileVirtualNode(canary, apex, primaryHost),
+        appMeshTexts.reconcileVirtualNodeFailed,
+      ],
+      [
+        () => this.reconcileVirtualNode(canary, primary, primaryHost),
+        appMeshTexts.reconcileVirtualNodeFailed,
+      ],
+      [
+        () => this.reconcileVirtualNode(canary, canaryName, `${canaryName}.${ns}`),
+        appMeshTexts.reconcileVirtualNodeFailed,
+      ],
+      [
+        () => this.reconcileVirtualService(canary, `${apex}.${ns}`, 0),
+        appMeshTexts.reconcileVirtualServiceFailed,
+      ],
+      [
+        () => this.reconcileVirtualService(canary, `${canaryName}.${ns}`, 100),
+        appMeshTexts.reconcileVirtualServiceFailed,
+      ],
+    ];
+    for (const [step, wrap] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        throw new Error(wrap(errorText(err)), { cause: err });
+      }
+    }
+  }
+
+  private async reconcileVirtualNode(canary: Canary, name: string, host: string): Promise<void> {
+    const ns = canary.metadata.namespace;
+    const spec: NonNullable<VirtualNodeV1['spec']> = {
+      meshName: canary.spec.service.meshName ?? '',
+      listeners: [
+        { portMapping: { port: canary.spec.service.port, protocol: portProtocol(canary) } },
+      ],
+      serviceDiscovery: { dns: { hostName: host } },
+    };
+    if (canary.metadata.annotations?.[ACCESS_LOG_ANNOTATION] === 'enabled') {
+      spec.logging = { accessLog: { file: { path: '/dev/stdout' } } };
+    }
+    const backends = (canary.spec.service.backends ?? []).map((b) => ({
+      virtualService: { virtualServiceName: b },
+    }));
+    if (backends.length > 0) spec.backends = backends;
+
+    const meta = apexMetadata(canary);
+    const existing = await getOrWrap<VirtualNodeV1>(this.api, ref('VirtualNode', ns, name), (e) =>
+      appMeshTexts.virtualNodeGetQueryError(name, e),
+    );
+    if (!existing) {
+      try {
+        await this.api.create<VirtualNodeV1>({
+          apiVersion: APPMESH_V1BETA1,
+          kind: 'VirtualNode',
+          metadata: {
+            name,
+            namespace: ns,
+            labels: meta.labels,
+            annotations: meta.annotations,
+            ...this.owner(canary),
+          },
+          spec,
+        });
+      } catch (err) {
+        throw new Error(appMeshTexts.virtualNodeCreateError(name, ns, errorText(err)), {
+          cause: err,
+        });
+      }
+      return;
+    }
+    // Flagger compares the new labels with the node's annotations here (a slip that rewrites
+    // the node on every run); Aviary compares annotations with annotations.
+    if (
+      canonicalJson(spec) !== canonicalJson(existing.spec ?? null) ||
+      !sameMap(meta.labels, existing.metadata.labels) ||
+      !sameMap(meta.annotations, existing.metadata.annotations)
+    ) {
+      const next = structuredClone(existing);
+      next.spec = spec;
+      next.metadata.labels = meta.labels;
+      next.metadata.annotations = meta.annotations;
+      try {
+        await this.api.replace(next);
+      } catch (err) {
+        throw new Error(appMeshTexts.virtualNodeUpdateError(name, errorText(err)), { cause: err });
+      }
+    }
+  }
+
+  private async reconcileVirtualService(
+    canary: Canary,
+    name: string,
+    canaryWeight: number,
+  ): Promise<void> {
+    const ns = canary.metadata.namespace;
+    const { apex } = serviceNames(canary);
+    const canaryNode = `${apex}-canary`;
+    const primaryNode = `${apex}-primary`;
+    const routerName = canaryWeight > 0 ? `${apex}-canary` : apex;
+    const prefix = routePrefix(canary);
+    const retryPolicy = (): HttpRouteV1['retryPolicy'] => {
+      const retry = retrySettings(canary);
+      return retry
+        ? {
+            perRetryTimeoutMillis: retry.perTryTimeoutMs,
+            maxRetries: retry.attempts,
+            httpRetryEvents: retry.events,
+          }
+        : undefined;
+    };
+    const withRetry = (route: HttpRouteV1): HttpRouteV1 => {
+      const policy = retryPolicy();
+      return policy ? { ...route, retryPolicy: policy } : route;
+    };
+    const split = (): WeightedTargetV1[] => [
+      { virtualNodeName: canaryNode, weight: canaryWeight },
+      { virtualNodeName: primaryNode, weight: 100 - canaryWeight },
+    ];
+    let routes: RouteV1[] = [
+      {
+        name: routerName,
+        http: withRetry({ match: { prefix }, action: { weightedTargets: split() } }),
+      },
+    ];
+    if ((canary.spec.analysis?.match?.length ?? 0) > 0 && canaryWeight === 0) {
+      routes = [
+        {
+          name: `${apex}-a`,
+          priority: 10,
+          http: withRetry({
+            match: { prefix, headers: matchHeaders(canary) },
+            action: { weightedTargets: split() },
+          }),
+        },
+        {
+          name: `${apex}-b`,
+          priority: 20,
+          http: withRetry({
+            match: { prefix },
+            action: { weightedTargets: [{ virtualNodeName: primaryNode, weight: 100 }] },
+          }),
+        },
+      ];
+    }
+    const spec: NonNullable<VirtualServiceV1['spec']> = {
+      meshName: canary.spec.service.meshName ?? '',
+      virtualRouter: {
+        name: routerName,
+        listeners: [
+          { portMapping: { port: canary.spec.service.port, protocol: portProtocol(canary) } },
+        ],
+      },
+      routes,
+    };
+
+    const existing = await getOrWrap<VirtualServiceV1>(
+      this.api,
+      ref('VirtualService', ns, name),
+      (e) => appMeshTexts.virtualServiceGetQueryError(name, e),
+    );
+    const annotations: StringMap = canaryWeight === 0 ? gatewayAnnotations(canary) : {};
+    if (!existing) {
+      try {
+        await this.api.create<VirtualServiceV1>({
+          apiVersion: APPMESH_V1BETA1,
+          kind: 'VirtualService',
+          metadata: {
+            name,
+            namespace: ns,
+            ...this.owner(canary),
+            ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+          },
+          spec,
+        });
+      } catch (err) {
+        throw new Error(appMeshTexts.virtualServiceCreateError(name, errorText(err)), {
+          cause: err,
+        });
+      }
+      return;
+    }
+    // Update the service but keep the weights the analysis has set on the first route.
+    if (canonicalJson(withoutWeights(spec)) !== canonicalJson(withoutWeights(existing.spec))) {
+      const next = structuredClone(existing);
+      const nextSpec = structuredClone(spec);
+      const firstAction = existing.spec?.routes?.[0]?.http?.action;
+      const first = nextSpec.routes?.[0]?.http;
+      if (first && firstAction) first.action = firstAction;
+      next.spec = nextSpec;
+      if (Object.keys(annotations).length > 0) next.metadata.annotations = annotations;
+      try {
+        await this.api.replace(next);
+      } catch (err) {
+        throw new Error(appMeshTexts.virtualServiceUpdateError(name, errorText(err)), {
+          cause: err,
+        });
+      }
+    }
+  }
+
+  async getRoutes(canary: Canary): Promise<Routes> {
+    const { apex } = serviceNames(canary);
+    const vs = await this.getApexService(canary);
+    const vsName = vs.metadata.name;
+    const targets = vs.spec?.routes?.[0]?.http?.action?.weightedTargets;
+    if (!targets || targets.length !== 2) {
+      throw new Error(appMeshTexts.virtualServiceRoutesNotFound(vsName));
+    }
+    let primaryWeight = 0;
+    let canaryWeight = 0;
+    for (const target of targets) {
+      if (target.virtualNodeName === `${apex}-canary`) canaryWeight = target.weight;
+      if (target.virtualNodeName === `${apex}-primary`) primaryWeight = target.weight;
+    }
+    if (primaryWeight === 0 && canaryWeight === 0) {
+      throw new Error(appMeshTexts.virtualServiceNoRoutes(vsName, apex));
+    }
+    return { primaryWeight, canaryWeight, mirrored: false };
+  }
+
+  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
+    const { apex } = serviceNames(canary);
+    const vs = await this.getApexService(canary);
+    const next = structuredClone(vs);
+    const first = next.spec?.routes?.[0];
+    if (!first?.http) throw new Error(appMeshTexts.virtualServiceRoutesNotFound(vs.metadata.name));
+    first.http.action = {
+      weightedTargets: [
+        { virtualNodeName: `${apex}-canary`, weight: routes.canaryWeight },
+        { virtualNodeName: `${apex}-primary`, weight: routes.primaryWeight },
+      ],
+    };
+    try {
+      await this.api.replace(next);
+    } catch (err) {
+      throw new Error(appMeshTexts.virtualServiceUpdateError(vs.metadata.name, errorText(err)), {
+        cause: err,
+      });
+    }
+  }
+
+  async finalize(_canary: Canary): Promise<void> {}
+
+  private async getApexService(canary: Canary): Promise<VirtualServiceV1> {
+    const { apex } = serviceNames(canary);
+    const vsName = `${apex}.${canary.metadata.namespace}`;
+    const vs = await getOrWrap<VirtualServiceV1>(
+      this.api,
+      ref('VirtualService', canary.metadata.namespace, vsName),
+      (e) => appMeshTexts.virtualServiceGetQueryError(vsName, e),
+    );
+    if (!vs) {
+      throw new Error(
+        appMeshTexts.virtualServiceGetQueryError(
+          vsName,
+          appMeshTexts.notFound('virtualservices', vsName),
+        ),
+      );
+    }
+    return vs;
+  }
+
+  private owner(canary: Canary): Pick<KubeObject['metadata'], 'ownerReferences'> {
+    return this.setOwnerRefs ? { ownerReferences: [canaryOwnerReference(canary)] } : {};
+  }
+}
+
+/** cmpopts.IgnoreTypes(WeightedTarget{}): the spec with every route's targets dropped. */
+function withoutWeights(spec: VirtualServiceV1['spec']): unknown {
+  if (!spec) return undefined;
+  return {
+    ...spec,
+    routes: spec.routes?.map((r) => ({
+      ...r,
+      ...(r.http ? { http: { ...r.http, action: {} } } : {}),
+    })),
+  };
+}
