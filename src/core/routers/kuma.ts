@@ -1,0 +1,175 @@
+/**
+ * Flagger's KumaRouter (pkg/router/kuma.go): one cluster-scoped `<apex>` TrafficRoute
+ * (kuma.io/v1alpha1) per canary, in the mesh the Canary's `kuma.io/mesh` annotation names
+ * (default "default"), splitting requests from every service to `<apex>_<ns>_svc_<port>`
+ * between the primary and canary data plane services. Being cluster-scoped, it carries no
+ * owner reference (Flagger's own note), so it outlives the Canary.
+ */
+import type { Canary, StringMap } from '../canary';
+import { serviceNames } from '../canary';
+import type { Routes, TrafficRouter } from '../controller/ports';
+import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
+import { errorText } from '../workloads/common';
+import { apexMetadata, getExisting, metadataDrifted, specDrifted } from './apex-object';
+
+export const KUMA_API_VERSION = 'kuma.io/v1alpha1';
+const SERVICE_TAG = 'kuma.io/service';
+const MESH_ANNOTATION = 'kuma.io/mesh';
+
+interface TrafficRouteSplit {
+  /** uint32 without omitempty: a zero weight is written. */
+  weight: number;
+  destination?: StringMap;
+}
+
+export interface TrafficRouteSpec {
+  sources?: { match?: StringMap }[];
+  destinations?: { match?: StringMap }[];
+  conf?: { split?: TrafficRouteSplit[] };
+}
+
+export interface TrafficRoute extends KubeObject {
+  mesh?: string;
+  spec?: TrafficRouteSpec;
+}
+
+const t = {
+  createError: (name: string, err: string) => `TrafficRoute ${name} create error: ${err}`,
+  getQueryError: (name: string, err: string) => `TrafficRoute ${name} get query error: ${err}`,
+  updateError: (name: string, err: string) => `TrafficRoute ${name} update error: ${err}`,
+  /** GetRoutes and SetRoutes format the cause with `%v` and no colon. */
+  routesGetQueryError: (name: string, err: string) => `TrafficRoute ${name} get query error ${err}`,
+  routesUpdateError: (name: string, err: string) => `TrafficRoute ${name} update error ${err}`,
+  noRoutes: (name: string, primary: string, canary: string) =>
+    `TrafficRoute ${name} does not contain routes for ${primary} and ${canary}`,
+};
+
+/** A Kubernetes Service's name in Kuma: `<name>_<namespace>_svc_<port>`. */
+export function kumaServiceTag(name: string, namespace: string, port: number): string {
+  return `${name}_${namespace}_svc_${port}`;
+}
+
+export class KumaRouter implements TrafficRouter {
+  constructor(private readonly api: KubeApi) {}
+
+  async reconcile(canary: Canary): Promise<void> {
+    const { apex } = serviceNames(canary);
+    const ns = canary.metadata.namespace;
+    const port = canary.spec.service.port;
+    const spec: TrafficRouteSpec = {
+      sources: [{ match: { [SERVICE_TAG]: '*' } }],
+      destinations: [{ match: { [SERVICE_TAG]: kumaServiceTag(apex, ns, port) } }],
+      conf: makeConf(canary, 100, 0),
+    };
+    const metadata = apexMetadata(canary);
+
+    let route: TrafficRoute | undefined;
+    try {
+      route = await this.api.get<TrafficRoute>(trafficRouteRef(apex));
+    } catch (err) {
+      throw new Error(t.getQueryError(apex, errorText(err)), { cause: err });
+    }
+    if (!route) {
+      const created: TrafficRoute = {
+        apiVersion: KUMA_API_VERSION,
+        kind: 'TrafficRoute',
+        metadata: { name: apex, labels: metadata.labels, annotations: metadata.annotations },
+        mesh: canary.metadata.annotations?.[MESH_ANNOTATION] ?? 'default',
+        spec,
+      };
+      try {
+        await this.api.create(created);
+      } catch (err) {
+        throw new Error(t.createError(apex, errorText(err)), { cause: err });
+      }
+      return;
+    }
+    if (specDrifted(spec, route.spec) || metadataDrifted(route, metadata)) {
+      const clone = structuredClone(route);
+      clone.spec = spec;
+      clone.metadata.labels = metadata.labels;
+      clone.metadata.annotations = metadata.annotations;
+      try {
+        await this.api.replace(clone);
+      } catch (err) {
+        throw new Error(t.updateError(apex, errorText(err)), { cause: err });
+      }
+    }
+  }
+
+  /** The primary is the split whose service tag starts with `<apex>-primary_`. */
+  async getRoutes(canary: Canary): Promise<Routes> {
+    const { apex, primary, canary: canaryName } = serviceNames(canary);
+    let route: TrafficRoute;
+    try {
+      route = await getExisting<TrafficRoute>(
+        this.api,
+        trafficRouteRef(apex),
+        'trafficroutes.kuma.io',
+      );
+    } catch (err) {
+      throw new Error(t.routesGetQueryError(apex, errorText(err)), { cause: err });
+    }
+    let primaryWeight = 0;
+    let canaryWeight = 0;
+    for (const split of route.spec?.conf?.split ?? []) {
+      if ((split.destination?.[SERVICE_TAG] ?? '').split('_')[0] === primary) {
+        primaryWeight = split.weight ?? 0;
+        canaryWeight = 100 - primaryWeight;
+      }
+    }
+    if (primaryWeight === 0 && canaryWeight === 0) {
+      throw new Error(t.noRoutes(apex, primary, canaryName));
+    }
+    return { primaryWeight, canaryWeight, mirrored: false };
+  }
+
+  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
+    const { apex } = serviceNames(canary);
+    let route: TrafficRoute;
+    try {
+      route = await getExisting<TrafficRoute>(
+        this.api,
+        trafficRouteRef(apex),
+        'trafficroutes.kuma.io',
+      );
+    } catch (err) {
+      throw new Error(t.routesGetQueryError(apex, errorText(err)), { cause: err });
+    }
+    const clone = structuredClone(route);
+    clone.spec = {
+      ...(clone.spec ?? {}),
+      conf: makeConf(canary, routes.primaryWeight, routes.canaryWeight),
+    };
+    try {
+      await this.api.replace(clone);
+    } catch (err) {
+      throw new Error(t.routesUpdateError(apex, errorText(err)), { cause: err });
+    }
+  }
+
+  async finalize(_canary: Canary): Promise<void> {}
+}
+
+function trafficRouteRef(name: string): ObjectRef {
+  return { apiVersion: KUMA_API_VERSION, kind: 'TrafficRoute', name };
+}
+
+function makeConf(
+  canary: Canary,
+  primaryWeight: number,
+  canaryWeight: number,
+): NonNullable<TrafficRouteSpec['conf']> {
+  const { primary, canary: canaryName } = serviceNames(canary);
+  const ns = canary.metadata.namespace;
+  const port = canary.spec.service.port;
+  return {
+    split: [
+      { weight: primaryWeight, destination: { [SERVICE_TAG]: kumaServiceTag(primary, ns, port) } },
+      {
+        weight: canaryWeight,
+        destination: { [SERVICE_TAG]: kumaServiceTag(canaryName, ns, port) },
+      },
+    ],
+  };
+}
