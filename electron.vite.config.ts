@@ -8,7 +8,12 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve('src/main/index.ts') } },
+      rollupOptions: {
+        input: { index: resolve('src/main/index.ts') },
+        // A native module, and an optional dependency (electron-vite externalizes only
+        // `dependencies`): loaded at run time, or the keychain is reported unavailable.
+        external: ['keytar'],
+      },
     },
   },
   preload: {

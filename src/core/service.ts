@@ -19,6 +19,9 @@ import { hostname, userInfo } from 'node:os';
 import { Fleet } from './fleet/fleet';
 import { ContextCatalog } from './kube/contexts';
 import { defaultLeaseIdentity } from './kube/lease';
+import { createDesktopSecrets } from './secrets/desktop';
+import { createKeytarStore } from './secrets/keytar-store';
+import type { SecretStore } from './secrets/secret-store';
 import type { SettingsStore } from './settings';
 
 export interface HostCapabilities {
@@ -55,6 +58,8 @@ export interface AviaryServiceOptions {
    * the user's choice in settings, else on for playground contexts only.
    */
   controlEnabled?: (context: ContextInfo) => boolean;
+  /** Where the user's secrets live; default: the OS keychain through keytar. */
+  secrets?: SecretStore;
 }
 
 export interface AviaryService {
@@ -101,6 +106,7 @@ export function createAviaryService(options: AviaryServiceOptions): AviaryServic
       return `unknown@${hostname()}`;
     }
   })();
+  const secrets = createDesktopSecrets(options.secrets ?? createKeytarStore(), log);
   const fleet = new Fleet({
     source: {
       contexts: () => catalog.snapshot().contexts.filter(contextFilter),
@@ -113,6 +119,7 @@ export function createAviaryService(options: AviaryServiceOptions): AviaryServic
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.onLog ? { onLog: options.onLog } : {}),
     ...(options.metricsServer ? { metricsServer: options.metricsServer } : {}),
+    globalNotifier: () => secrets.globalNotifier(),
     ...(options.jitter ? { jitter: options.jitter } : {}),
     ...(options.onTickStart ? { onTickStart: options.onTickStart } : {}),
   });
@@ -205,6 +212,8 @@ export function createAviaryService(options: AviaryServiceOptions): AviaryServic
     },
     'canaries.list': async () => fleet.canaries(),
     'canaries.series': async ({ key }) => fleet.series(key),
+    'canaries.detail': async ({ key }) => fleet.detail(key),
+    'canaries.object': async ({ key, kind, name }) => fleet.generatedObjectYaml(key, kind, name),
     'canaries.action': async ({ key, action, force }) => fleet.action(key, action, force ?? false),
     'canaries.release': async ({ key, errorRate, latencyMs }) =>
       fleet.release(key, {
@@ -212,6 +221,7 @@ export function createAviaryService(options: AviaryServiceOptions): AviaryServic
         ...(latencyMs !== undefined ? { latencyMs } : {}),
       }),
     'log.tail': async ({ after, limit }) => fleet.tail(after, limit),
+    ...secrets.handlers,
   };
 
   let unsubscribeCatalog: (() => void) | undefined;

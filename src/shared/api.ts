@@ -191,7 +191,89 @@ export interface LogRecord {
   actor?: string;
 }
 
-export type CanaryAction = 'promote' | 'rollback' | 'pause' | 'resume' | 'retry';
+export type CanaryAction =
+  'promote' | 'rollback' | 'pause' | 'resume' | 'retry' | 'openGate' | 'closeGate';
+
+/** Everything the detail view offers a button for: the actions and a playground release. */
+export type CanaryActionName = CanaryAction | 'release';
+
+/** Whether an action may be taken now, and in words why not. */
+export interface ActionAvailability {
+  allowed: boolean;
+  reason?: string;
+}
+
+/** A core/v1 Event whose involvedObject is the Canary (what `kubectl describe canary` lists). */
+export interface CanaryEventInfo {
+  type: string;
+  reason: string;
+  message: string;
+  count: number;
+  /** ISO time of the latest occurrence. */
+  lastTime?: string;
+  source?: string;
+}
+
+/** An object the controller generates for a canary (primary workload, services, routes, HPA). */
+export interface GeneratedObjectInfo {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  /** What it is for: "primary", "apex service", "canary ingress"... */
+  role: string;
+  exists: boolean;
+  /** One line, e.g. "2/2 ready · podinfo:6.0.1", "canary-weight 20". */
+  status: string;
+}
+
+/** A confirm-* webhook that uses the loadtester's gate API (open/close work on it). */
+export interface CanaryGateInfo {
+  name: string;
+  type: string;
+  url: string;
+  /** The loadtester's gate API can open and close this gate. */
+  operable: boolean;
+}
+
+/** Everything the canary detail view shows besides the series and the log. */
+export interface CanaryDetail {
+  summary: CanarySummary;
+  control: ClusterControl;
+  /** The Canary object as YAML (metadata.managedFields dropped). */
+  yaml: string;
+  /** Validation errors, each with the 1-based line of yaml it points at. */
+  errors: (CanaryFieldError & { line?: number })[];
+  events: CanaryEventInfo[];
+  objects: GeneratedObjectInfo[];
+  /** status.lastAppliedSpec / lastPromotedSpec: hashes of the analysed and promoted revisions. */
+  revision: { lastAppliedSpec?: string; lastPromotedSpec?: string };
+  /** Each analysis metric with its threshold range (the chart shades it before any sample). */
+  checks: { name: string; min?: number; max?: number; interval?: string }[];
+  gates: CanaryGateInfo[];
+  playground: boolean;
+  actions: Record<CanaryActionName, ActionAvailability>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Secrets (the OS keychain): names cross the contract, values only inward in secrets.set
+
+/**
+ * The secrets Aviary keeps for the user: slack-webhook is the personal alert webhook (the
+ * global notifier for canaries without alerts), prometheus-token a Bearer token for the
+ * default metrics server, metrics-api-key an API key for metrics providers.
+ */
+export const SECRET_NAMES = ['slack-webhook', 'metrics-api-key', 'prometheus-token'] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+
+export interface SecretsStatus {
+  /** An OS keychain is reachable; without one nothing is stored (never in plain text). */
+  available: boolean;
+  /** Why there is no keychain. */
+  reason?: string;
+  /** The secrets that have a value. */
+  names: SecretName[];
+}
 
 // ---------------------------------------------------------------------------------------
 // Requests
@@ -220,9 +302,25 @@ export const methods = {
   'clusters.setControl': s.object({ context: contextName, enabled: s.boolean() }),
   'canaries.list': noArgs,
   'canaries.series': s.object({ key: canaryKey }),
+  /** The detail view: YAML, errors by line, events, generated objects, allowed actions. */
+  'canaries.detail': s.object({ key: canaryKey }),
+  /** One generated object's YAML; only objects listed in the canary's detail. */
+  'canaries.object': s.object({
+    key: canaryKey,
+    kind: s.string({ min: 1, max: 100 }),
+    name: s.string({ min: 1, max: 253 }),
+  }),
   'canaries.action': s.object({
     key: canaryKey,
-    action: s.enum(['promote', 'rollback', 'pause', 'resume', 'retry'] as const),
+    action: s.enum([
+      'promote',
+      'rollback',
+      'pause',
+      'resume',
+      'retry',
+      'openGate',
+      'closeGate',
+    ] as const),
     /** promote without the confirm-promotion gates */
     force: s.optional(s.boolean()),
   }),
@@ -235,6 +333,14 @@ export const methods = {
     errorRate: s.optional(s.number({ min: 0, max: 1 })),
     latencyMs: s.optional(s.number({ min: 0, max: 60_000 })),
   }),
+  /** Which secrets are set and whether a keychain is there; never a value. */
+  'secrets.status': noArgs,
+  /** Stores a secret in the OS keychain; the value is never logged nor sent back. */
+  'secrets.set': s.object({
+    name: s.enum(SECRET_NAMES),
+    value: s.string({ min: 1, max: 16_384 }),
+  }),
+  'secrets.delete': s.object({ name: s.enum(SECRET_NAMES) }),
   /** The newest log records, optionally only those after a sequence number. */
   'log.tail': s.object({
     after: s.optional(s.number({ integer: true, min: 0 })),
@@ -254,8 +360,13 @@ export interface MethodResults {
   'clusters.setControl': ClusterControl[];
   'canaries.list': CanarySummary[];
   'canaries.series': CanaryPoint[];
+  'canaries.detail': CanaryDetail;
+  'canaries.object': { yaml: string };
   'canaries.action': CanarySummary;
   'canaries.release': { image: string };
+  'secrets.status': SecretsStatus;
+  'secrets.set': SecretsStatus;
+  'secrets.delete': SecretsStatus;
   'log.tail': LogRecord[];
 }
 

@@ -108,3 +108,20 @@ describe('nextImage (playground releases)', () => {
     expect(nextImage('registry:5000/app')).toBe('registry:5000/app:next-1');
   });
 });
+
+describe('canary detail methods', () => {
+  it('canaries.detail and canaries.object take a canary key; actions include the gates', () => {
+    const key = 'playground-staging/test/podinfo';
+    expect(methods['canaries.detail'].parse({ key })).toEqual({ key });
+    expect(() => methods['canaries.detail'].parse({ key: 'podinfo' })).toThrow(SchemaError);
+    expect(
+      methods['canaries.object'].parse({ key, kind: 'Ingress', name: 'podinfo-canary' }),
+    ).toEqual({ key, kind: 'Ingress', name: 'podinfo-canary' });
+    expect(() => methods['canaries.object'].parse({ key, kind: '', name: 'x' })).toThrow(
+      SchemaError,
+    );
+    for (const action of ['openGate', 'closeGate', 'promote'] as const)
+      expect(methods['canaries.action'].parse({ key, action })).toEqual({ key, action });
+    expect(() => methods['canaries.action'].parse({ key, action: 'release' })).toThrow(SchemaError);
+  });
+});

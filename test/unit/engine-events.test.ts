@@ -144,8 +144,8 @@ describe('notifier', () => {
     await api.create({
       apiVersion: 'flagger.app/v1beta1',
       kind: 'AlertProvider',
-      metadata: { name: 'teams', namespace: 'test' },
-      spec: { type: 'msteams', address: `${receiver.url}/teams` },
+      metadata: { name: 'pager', namespace: 'test' },
+      spec: { type: 'pagerduty', address: `${receiver.url}/pager` },
     });
     const logs: EngineLogRecord[] = [];
     const emitted: EmittedAlert[] = [];
@@ -238,13 +238,13 @@ describe('notifier', () => {
   it('logs missing providers, unsupported types and failed posts without secrets', async () => {
     const { logs, notifier, canary, receiver } = await slackSetup([
       { name: 'a', severity: 'info', providerRef: { name: 'missing' } },
-      { name: 'b', severity: 'info', providerRef: { name: 'teams' } },
+      { name: 'b', severity: 'info', providerRef: { name: 'pager' } },
       { name: 'c', severity: 'info', providerRef: { name: 'on-call', namespace: 'prod' } },
     ]);
     await notifier.alert(canary, 'hello', false, 'info');
     expect(logs.map((l) => l.message)).toEqual([
       'alert provider missing.test error: alertprovider.flagger.app "missing" not found',
-      'alert provider teams.test error: provider msteams not supported',
+      'alert provider pager.test error: provider pagerduty not supported',
       'alert provider on-call.prod error: alertprovider.flagger.app "on-call" not found',
     ]);
     expect(receiver.received).toHaveLength(0);

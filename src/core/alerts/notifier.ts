@@ -16,14 +16,25 @@ import type { ClusterHttp } from '../kube/cluster-address';
 import { createClusterHttp } from '../kube/cluster-address';
 import type { Clock } from '../../shared/clock';
 import { systemClock } from '../../shared/clock';
-import type { AlertPoster, AlertTarget } from './slack';
-import { createPostMessage, slackPoster } from './slack';
+import type { AlertPoster, AlertTarget, PostMessageOptions } from './client';
+import { createPostMessage } from './client';
+import { discordPoster } from './discord';
+import { gchatPoster } from './gchat';
+import { msteamsPoster } from './msteams';
+import { rocketPoster } from './rocket';
+import { slackPoster } from './slack';
 
-export type { AlertMessage, AlertPoster, AlertTarget, PostMessage } from './slack';
+export type { AlertMessage, AlertPoster, AlertTarget, PostMessage } from './client';
 export { slackPayload, slackPoster } from './slack';
 
-/** The notifiers Aviary has; msteams, discord, rocket and gchat come next. */
-export const ALERT_POSTERS: Record<string, AlertPoster> = { slack: slackPoster };
+/** The notifiers of notifier.Factory, by AlertProvider type. */
+export const ALERT_POSTERS: Record<string, AlertPoster> = {
+  slack: slackPoster,
+  discord: discordPoster,
+  rocket: rocketPoster,
+  msteams: msteamsPoster,
+  gchat: gchatPoster,
+};
 
 /** Flagger's global notifier flags (-slack-url, -slack-token, -slack-user, -slack-channel...). */
 export interface GlobalNotifierSettings {
@@ -36,6 +47,38 @@ export interface GlobalNotifierSettings {
   username?: string;
   /** -slack-channel, no default (an empty channel disables Slack, as in Flagger). */
   channel?: string;
+}
+
+/** The flags (and their environment variables) initNotifier reads in cmd/flagger/main.go. */
+export interface GlobalNotifierFlags {
+  slackUrl?: string;
+  slackToken?: string;
+  slackProxyUrl?: string;
+  slackUser?: string;
+  slackChannel?: string;
+  msteamsUrl?: string;
+  msteamsProxyUrl?: string;
+}
+
+/** initNotifier: Slack, unless an MS Teams URL is set; undefined (Nop) without a URL. */
+export function globalNotifierFromFlags(
+  flags: GlobalNotifierFlags,
+): GlobalNotifierSettings | undefined {
+  const common = {
+    token: flags.slackToken ?? '',
+    username: flags.slackUser ?? 'flagger',
+    channel: flags.slackChannel ?? '',
+  };
+  if (flags.msteamsUrl)
+    return {
+      type: 'msteams',
+      url: flags.msteamsUrl,
+      proxy: flags.msteamsProxyUrl ?? '',
+      ...common,
+    };
+  if (flags.slackUrl)
+    return { type: 'slack', url: flags.slackUrl, proxy: flags.slackProxyUrl ?? '', ...common };
+  return undefined;
 }
 
 /** What the desktop is told about each alert. */
@@ -55,7 +98,13 @@ export interface NotifierOptions {
   /** Flagger's -cluster-name: adds the `Cluster` field. */
   clusterName?: string;
   providers?: Record<string, AlertPoster>;
-  global?: GlobalNotifierSettings;
+  /**
+   * The global notifier, for canaries without alerts: fixed settings, or read at each alert
+   * (Aviary's personal webhook lives in the OS keychain and may change while running).
+   */
+  global?: GlobalNotifierSettings | (() => Promise<GlobalNotifierSettings | undefined>);
+  /** Options of every post (a test CA for https hooks behind a proxy). */
+  post?: Omit<PostMessageOptions, 'clock'>;
   onAlert?: (alert: EmittedAlert) => void;
   clock?: Clock;
   http?: ClusterHttp;
@@ -117,7 +166,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
           fields,
           severity,
         },
-        createPostMessage(http, canary.metadata.namespace),
+        createPostMessage(http, canary.metadata.namespace, { ...options.post, clock }),
       );
       return undefined;
     } catch (err) {
@@ -203,7 +252,13 @@ export function createNotifier(options: NotifierOptions): Notifier {
 
       const alerts = canary.spec.analysis?.alerts ?? [];
       if (alerts.length === 0) {
-        const g = options.global;
+        let g: GlobalNotifierSettings | undefined;
+        try {
+          g = typeof options.global === 'function' ? await options.global() : options.global;
+        } catch (err) {
+          logError(canary, texts.alertCantBeSent((err as Error).message));
+          return;
+        }
         if (!g) return;
         const failed = await send(
           canary,

@@ -6,6 +6,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type {
   CanaryAction,
+  CanaryDetail,
   CanaryPoint,
   CanarySummary,
   ClusterControl,
@@ -19,7 +20,13 @@ import { createClusterClient, type ClusterClient } from '../kube/cluster-client'
 import { detectInClusterFlagger } from '../kube/flagger-detect';
 import { ClusterLease } from '../kube/lease';
 import type { KubeObject } from '../kube/api';
-import { clusterPorts } from './ports';
+import { parseCanary } from '../canary';
+import { AccessReviewer } from '../kube/access-review';
+import { createClusterHttp, parseClusterAddress } from '../kube/cluster-address';
+import { canaryGates, operateGates } from '../webhooks/gates';
+import { actionRules, canaryEvents, errorLines, objectYaml, resolveActions } from './canary-detail';
+import { generatedObjectInfo, generatedRefs } from './generated-objects';
+import { clusterPorts, type ClusterPortsOptions } from './ports';
 import { canaryKey, summarize } from './summary';
 
 export interface RuntimeLogRecord {
@@ -50,6 +57,8 @@ export interface ClusterRuntimeOptions {
   log: (record: RuntimeLogRecord) => void;
   emit: (event: RuntimeEvent) => void;
   metricsServer?: string;
+  /** The global notifier for canaries without alerts (ClusterPortsOptions.globalNotifier). */
+  globalNotifier?: ClusterPortsOptions['globalNotifier'];
   /** Test hook: the delay jitter of canary jobs. */
   jitter?: () => number;
   /** Benchmark hook: CanaryEngineOptions.onTickStart. */
@@ -96,6 +105,7 @@ export class ClusterRuntime {
   private flagger: string | undefined;
   private stopped = false;
   private recheck: ReturnType<Clock['setTimeout']> | undefined;
+  private reviewer: AccessReviewer | undefined;
 
   constructor(private readonly options: ClusterRuntimeOptions) {
     this.state = { context: options.context, mode: 'offline' };
@@ -161,6 +171,10 @@ export class ClusterRuntime {
     const name = object.metadata.name;
     const engineKey = `${name}.${ns}`;
     const user = this.options.user;
+    if (action === 'openGate' || action === 'closeGate') {
+      await this.operateGates(object, engineKey, action === 'openGate' ? 'open' : 'close');
+      return this.summary(object);
+    }
     // Pausing works whoever drives the canary: it is the Canary's own spec.suspend.
     if ((action === 'pause' || action === 'resume') && this.state.mode !== 'controlling') {
       this.requireWritable(action);
@@ -181,13 +195,14 @@ export class ClusterRuntime {
     const engine = this.engine;
     if (!engine || this.state.mode !== 'controlling')
       throw new ApiError('forbidden', this.notControllingReason());
+    let observation: TickObservation | undefined;
     try {
       switch (action) {
         case 'promote':
-          await engine.promote(engineKey, { force, user });
+          observation = await engine.promote(engineKey, { force, user });
           break;
         case 'rollback':
-          await engine.rollback(engineKey, { user });
+          observation = await engine.rollback(engineKey, { user });
           break;
         case 'pause':
           await engine.pause(engineKey, { user });
@@ -196,13 +211,15 @@ export class ClusterRuntime {
           await engine.resume(engineKey, { user });
           break;
         case 'retry':
-          await engine.retry(engineKey, { user });
+          observation = await engine.retry(engineKey, { user });
           break;
       }
     } catch (err) {
       if (err instanceof OperatorActionError) throw new ApiError('forbidden', err.message);
       throw err;
     }
+    // What the action did goes on the chart now (a rollback's weight 0 and its marker).
+    if (observation) this.onTick(engineKey, observation);
     const fresh = await this.api!.get({
       apiVersion: 'flagger.app/v1beta1',
       kind: 'Canary',
@@ -210,7 +227,142 @@ export class ClusterRuntime {
       name,
     });
     if (fresh) this.objects.set(key, fresh);
+    // The next step (routing after a promote, scaling down after a rollback) is not left
+    // for the next interval: the canary ticks again at once.
+    if (this.engine === engine) engine.kick(engineKey);
     return this.summary(fresh ?? object);
+  }
+
+  /** The detail view's data: YAML, errors by line, events, generated objects, allowed actions. */
+  async detail(key: string): Promise<CanaryDetail> {
+    const object = this.objects.get(key);
+    if (!object || !this.api) throw new ApiError('not-found', `no canary ${key}`);
+    const api = this.api;
+    const summary = this.summary(object);
+    const ns = summary.namespace;
+    const yaml = objectYaml(object);
+    const parsed = parseCanary(object);
+    const canary = 'canary' in parsed ? parsed.canary : undefined;
+    const gates = canary ? canaryGates(canary) : [];
+    const gateNamespaces = canary
+      ? [
+          ...new Set(
+            (canary.spec.analysis?.webhooks ?? [])
+              .filter((h) => gates.some((g) => g.name === h.name))
+              .map((h) => parseClusterAddress(h.url, ns)?.namespace)
+              .filter((n): n is string => n !== undefined),
+          ),
+        ]
+      : [];
+    const refs = canary
+      ? generatedRefs(
+          canary,
+          this.options.meshProvider ? { meshProvider: this.options.meshProvider } : {},
+        )
+      : [];
+    this.reviewer ??= new AccessReviewer(api, { clock: this.options.clock });
+    const reviewer = this.reviewer;
+    const [events, objects, actions] = await Promise.all([
+      canaryEvents(api, ns, summary.name).catch(() => []),
+      Promise.all(
+        refs.map(async (ref) =>
+          generatedObjectInfo(ref, await api.get(ref).catch(() => undefined)),
+        ),
+      ),
+      resolveActions(
+        actionRules({
+          summary,
+          control: this.state,
+          playground: this.options.playground === true,
+          gates,
+          gateNamespaces,
+        }),
+        (check) => reviewer.can(check),
+      ),
+    ]);
+    const status = (object.status ?? {}) as { lastAppliedSpec?: string; lastPromotedSpec?: string };
+    return {
+      summary,
+      control: this.state,
+      yaml,
+      errors: errorLines(yaml, summary.errors ?? []),
+      events,
+      objects,
+      revision: {
+        ...(status.lastAppliedSpec ? { lastAppliedSpec: status.lastAppliedSpec } : {}),
+        ...(status.lastPromotedSpec ? { lastPromotedSpec: status.lastPromotedSpec } : {}),
+      },
+      checks: (canary?.spec.analysis?.metrics ?? []).map((m) => ({
+        name: m.name,
+        ...(m.thresholdRange.min !== undefined ? { min: m.thresholdRange.min } : {}),
+        ...(m.thresholdRange.max !== undefined ? { max: m.thresholdRange.max } : {}),
+        ...(m.interval ? { interval: m.interval } : {}),
+      })),
+      gates,
+      playground: this.options.playground === true,
+      actions,
+    };
+  }
+
+  /** One generated object's YAML: only the objects the canary's detail lists. */
+  async generatedObjectYaml(key: string, kind: string, name: string): Promise<{ yaml: string }> {
+    const object = this.objects.get(key);
+    if (!object || !this.api) throw new ApiError('not-found', `no canary ${key}`);
+    const parsed = parseCanary(object);
+    if (!('canary' in parsed))
+      throw new ApiError('not-found', `${key} is invalid: it has no generated objects`);
+    const ref = generatedRefs(
+      parsed.canary,
+      this.options.meshProvider ? { meshProvider: this.options.meshProvider } : {},
+    ).find((r) => r.kind === kind && r.name === name);
+    if (!ref) throw new ApiError('not-found', `${kind} ${name} is not generated for ${key}`);
+    const found = await this.api.get(ref);
+    if (!found) throw new ApiError('not-found', `${kind} ${ref.namespace}/${name} not found`);
+    return { yaml: objectYaml(found) };
+  }
+
+  private async operateGates(
+    object: KubeObject,
+    engineKey: string,
+    operation: 'open' | 'close',
+  ): Promise<void> {
+    this.requireWritable(`${operation} the gate`);
+    if (this.state.mode === 'observing')
+      throw new ApiError('forbidden', this.notControllingReason());
+    const parsed = parseCanary(object);
+    if (!('canary' in parsed))
+      throw new ApiError('invalid-argument', `${engineKey} is invalid: fix its spec first`);
+    if (!canaryGates(parsed.canary).some((g) => g.operable)) {
+      throw new ApiError(
+        'invalid-argument',
+        `${engineKey} has no confirm webhook on the loadtester's gate API`,
+      );
+    }
+    const user = this.options.user;
+    const log = (level: LogLevel, message: string): void =>
+      this.options.log({
+        time: new Date(this.options.clock.now()).toISOString(),
+        level,
+        context: this.context,
+        canary: engineKey,
+        message,
+        actor: user,
+      });
+    log('info', `${user} requested ${operation} gate of ${engineKey}`);
+    try {
+      const http = createClusterHttp({ api: this.api!, clock: this.options.clock });
+      const urls = await operateGates(http, parsed.canary, operation);
+      log(
+        'info',
+        `Gate of ${engineKey} ${operation === 'open' ? 'opened' : 'closed'} at ${urls.join(', ')}`,
+      );
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log('error', `${operation} gate of ${engineKey} failed: ${message}`);
+      throw new ApiError('unavailable', message);
+    }
+    // The halted canary looks at its gate again now, not at its next interval.
+    this.engine?.kick(engineKey);
   }
 
   /** Playground only: a new version of the canary's target, optionally misbehaving. */
@@ -282,7 +434,7 @@ export class ClusterRuntime {
   private requireWritable(action: string): void {
     if (this.state.mode === 'offline')
       throw new ApiError('unavailable', `${this.context} is not connected`);
-    if (this.state.mode === 'standby')
+    if (this.state.mode === 'standby' || this.state.mode === 'observing')
       throw new ApiError('forbidden', `cannot ${action}: ${this.notControllingReason()}`);
   }
 
@@ -488,6 +640,7 @@ export class ClusterRuntime {
       clock,
       ...(this.options.metricsServer ? { metricsServer: this.options.metricsServer } : {}),
       ...(this.options.meshProvider ? { meshProvider: this.options.meshProvider } : {}),
+      ...(this.options.globalNotifier ? { globalNotifier: this.options.globalNotifier } : {}),
       log: (record) =>
         this.options.log({
           time: record.time,

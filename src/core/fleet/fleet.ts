@@ -7,6 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type {
   ApiEvent,
   CanaryAction,
+  CanaryDetail,
   CanaryPoint,
   CanarySummary,
   ClusterControl,
@@ -15,7 +16,12 @@ import type {
 } from '../../shared/api';
 import { ApiError } from '../../shared/api';
 import { systemClock, type Clock } from '../../shared/clock';
-import { ClusterRuntime, type RuntimeEvent, type RuntimeLogRecord } from './cluster-runtime';
+import {
+  ClusterRuntime,
+  type ClusterRuntimeOptions,
+  type RuntimeEvent,
+  type RuntimeLogRecord,
+} from './cluster-runtime';
 import { splitCanaryKey } from './summary';
 
 export interface FleetContextSource {
@@ -35,6 +41,8 @@ export interface FleetOptions {
   onLog?: (record: LogRecord) => void;
   metricsServer?: string;
   meshProvider?: string;
+  /** The global notifier for canaries without alerts (the user's personal webhook). */
+  globalNotifier?: ClusterRuntimeOptions['globalNotifier'];
   jitter?: () => number;
   /** Benchmark hook: CanaryEngineOptions.onTickStart, for every cluster's engine. */
   onTickStart?: (key: string, scheduledAt: number, startedAt: number) => void;
@@ -86,6 +94,7 @@ export class Fleet {
         emit: (event) => this.onRuntimeEvent(event),
         ...(this.options.metricsServer ? { metricsServer: this.options.metricsServer } : {}),
         ...(this.options.meshProvider ? { meshProvider: this.options.meshProvider } : {}),
+        ...(this.options.globalNotifier ? { globalNotifier: this.options.globalNotifier } : {}),
         ...(this.options.jitter ? { jitter: this.options.jitter } : {}),
         ...(this.options.onTickStart ? { onTickStart: this.options.onTickStart } : {}),
       });
@@ -115,6 +124,14 @@ export class Fleet {
 
   series(key: string): CanaryPoint[] {
     return this.runtimeFor(key).series(key);
+  }
+
+  detail(key: string): Promise<CanaryDetail> {
+    return this.runtimeFor(key).detail(key);
+  }
+
+  generatedObjectYaml(key: string, kind: string, name: string): Promise<{ yaml: string }> {
+    return this.runtimeFor(key).generatedObjectYaml(key, kind, name);
   }
 
   async action(key: string, action: CanaryAction, force = false): Promise<CanarySummary> {

@@ -5,7 +5,7 @@
  * budget covers all of it.
  */
 import type { Clock } from '../../shared/clock';
-import { createNotifier, type EmittedAlert } from '../alerts/notifier';
+import { createNotifier, type EmittedAlert, type NotifierOptions } from '../alerts/notifier';
 import { createEventRecorder } from '../controller/events';
 import type { EngineLog } from '../controller/log';
 import type { ClusterPorts } from '../controller/ports';
@@ -27,6 +27,8 @@ export interface ClusterPortsOptions {
   /** Flagger's -mesh-provider. */
   meshProvider?: string;
   onAlert?: (alert: EmittedAlert) => void;
+  /** The global notifier for canaries without alerts (the user's personal webhook). */
+  globalNotifier?: NotifierOptions['global'];
 }
 
 export function clusterPorts(options: ClusterPortsOptions): ClusterPorts {
@@ -59,6 +61,7 @@ export function clusterPorts(options: ClusterPortsOptions): ClusterPorts {
       http,
       clusterName: options.context,
       ...(options.onAlert ? { onAlert: options.onAlert } : {}),
+      ...(options.globalNotifier ? { global: options.globalNotifier } : {}),
     }),
   };
 }

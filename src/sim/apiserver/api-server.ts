@@ -941,8 +941,29 @@ export class ClusterApiServer {
       metadata: { ...(input.metadata ?? {}), creationTimestamp: null },
     };
     switch (type.kind) {
-      case 'SelfSubjectAccessReview':
+      case 'SelfSubjectAccessReview': {
+        const spec = (input as { spec?: { resourceAttributes?: Record<string, unknown> } }).spec;
+        const attributes = spec?.resourceAttributes ?? {};
+        const text = (key: string): string | undefined =>
+          typeof attributes[key] === 'string' ? attributes[key] : undefined;
+        const denied = this.faults.deniedAccess({
+          verb: text('verb'),
+          group: text('group'),
+          resource: text('resource'),
+          subresource: text('subresource'),
+          namespace: text('namespace'),
+        });
+        if (denied)
+          return {
+            ...base,
+            status: {
+              allowed: false,
+              denied: true,
+              reason: 'denied by the playground (test RBAC)',
+            },
+          };
         return { ...base, status: { allowed: true, reason: 'the playground allows everything' } };
+      }
       case 'SelfSubjectRulesReview':
         return {
           ...base,

@@ -13,6 +13,19 @@ export interface ErrorFault {
   path?: string | RegExp;
 }
 
+/**
+ * What a SelfSubjectAccessReview is refused for (RBAC denials, for tests of what a user may
+ * not do). Absent fields match anything.
+ */
+export interface AccessDenial {
+  verb?: string;
+  /** API group ("" for core). */
+  group?: string;
+  resource?: string;
+  subresource?: string;
+  namespace?: string;
+}
+
 export interface FaultControls {
   dropWatches(): number;
   setReachable(reachable: boolean): Promise<void>;
@@ -23,6 +36,7 @@ export class ApiFaults {
   private latency = 0;
   private conflictRate = 0;
   private unreachable = false;
+  private denials: AccessDenial[] = [];
 
   constructor(
     private readonly controls: FaultControls,
@@ -64,8 +78,25 @@ export class ApiFaults {
     return this.latency;
   }
 
+  /** SelfSubjectAccessReviews matching any of these answer allowed: false (empty: allow all). */
+  denyAccess(denials: AccessDenial[]): void {
+    this.denials = [...denials];
+  }
+
+  /** The denial that matches a review's resourceAttributes, if any. */
+  deniedAccess(attributes: AccessDenial): AccessDenial | undefined {
+    const field = (rule: AccessDenial, key: keyof AccessDenial): boolean =>
+      rule[key] === undefined || rule[key] === (attributes[key] ?? '');
+    return this.denials.find((rule) =>
+      (['verb', 'group', 'resource', 'subresource', 'namespace'] as const).every((key) =>
+        field(rule, key),
+      ),
+    );
+  }
+
   /** Everything back to normal (reachable again too). */
   async reset(): Promise<void> {
+    this.denials = [];
     this.error = undefined;
     this.latency = 0;
     this.conflictRate = 0;

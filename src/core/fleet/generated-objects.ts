@@ -1,0 +1,231 @@
+/**
+ * The objects the controller generates for a canary, by Flagger's names: the primary
+ * workload, the apex/primary/canary Services, the router's objects for its provider
+ * (pkg/router/*.go) and the primary HPA; each with a one-line status for the detail view.
+ * The detail lists only these, and only these may be read as YAML through the contract.
+ */
+import type { GeneratedObjectInfo } from '../../shared/api';
+import { serviceNames, type Canary } from '../canary';
+import type { KubeObject } from '../kube/api';
+import { providerOf } from '../routers';
+
+export interface GeneratedRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  role: string;
+}
+
+/** The router's objects, per provider family (the first matching prefix wins). */
+const ROUTER_OBJECTS: {
+  provider: string;
+  refs: (canary: Canary, apex: string) => Omit<GeneratedRef, 'namespace'>[];
+}[] = [
+  {
+    provider: 'nginx',
+    refs: (c) => [
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        name: `${c.spec.ingressRef?.name ?? ''}-canary`,
+        role: 'canary ingress',
+      },
+    ],
+  },
+  {
+    provider: 'skipper',
+    refs: (c) => [
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        name: `${c.spec.ingressRef?.name ?? ''}-canary`,
+        role: 'canary ingress',
+      },
+    ],
+  },
+  {
+    provider: 'istio',
+    refs: (_c, apex) => [
+      {
+        apiVersion: 'networking.istio.io/v1beta1',
+        kind: 'VirtualService',
+        name: apex,
+        role: 'route',
+      },
+      {
+        apiVersion: 'networking.istio.io/v1beta1',
+        kind: 'DestinationRule',
+        name: `${apex}-primary`,
+        role: 'primary destination rule',
+      },
+      {
+        apiVersion: 'networking.istio.io/v1beta1',
+        kind: 'DestinationRule',
+        name: `${apex}-canary`,
+        role: 'canary destination rule',
+      },
+    ],
+  },
+  {
+    provider: 'linkerd',
+    refs: (_c, apex) => [
+      { apiVersion: 'split.smi-spec.io/v1alpha2', kind: 'TrafficSplit', name: apex, role: 'split' },
+    ],
+  },
+  {
+    provider: 'smi',
+    refs: (_c, apex) => [
+      { apiVersion: 'split.smi-spec.io/v1alpha2', kind: 'TrafficSplit', name: apex, role: 'split' },
+    ],
+  },
+  {
+    provider: 'contour',
+    refs: (_c, apex) => [
+      { apiVersion: 'projectcontour.io/v1', kind: 'HTTPProxy', name: apex, role: 'route' },
+    ],
+  },
+  {
+    provider: 'gloo',
+    refs: (_c, apex) => [
+      { apiVersion: 'gateway.solo.io/v1', kind: 'RouteTable', name: apex, role: 'route' },
+    ],
+  },
+  {
+    provider: 'traefik',
+    refs: (_c, apex) => [
+      { apiVersion: 'traefik.io/v1alpha1', kind: 'TraefikService', name: apex, role: 'route' },
+    ],
+  },
+  {
+    provider: 'gatewayapi',
+    refs: (_c, apex) => [
+      { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', name: apex, role: 'route' },
+    ],
+  },
+  {
+    provider: 'kuma',
+    refs: (_c, apex) => [
+      { apiVersion: 'kuma.io/v1alpha1', kind: 'TrafficRoute', name: apex, role: 'route' },
+    ],
+  },
+  {
+    provider: 'apisix',
+    refs: (c) => [
+      {
+        apiVersion: 'apisix.apache.org/v2',
+        kind: 'ApisixRoute',
+        name: `${c.spec.routeRef?.name ?? ''}-canary`,
+        role: 'canary route',
+      },
+    ],
+  },
+  {
+    provider: 'appmesh',
+    refs: (_c, apex) => [
+      { apiVersion: 'appmesh.k8s.aws/v1beta2', kind: 'VirtualService', name: apex, role: 'route' },
+      {
+        apiVersion: 'appmesh.k8s.aws/v1beta2',
+        kind: 'VirtualNode',
+        name: `${apex}-primary`,
+        role: 'primary node',
+      },
+      {
+        apiVersion: 'appmesh.k8s.aws/v1beta2',
+        kind: 'VirtualNode',
+        name: `${apex}-canary`,
+        role: 'canary node',
+      },
+    ],
+  },
+];
+
+export function generatedRefs(
+  canary: Canary,
+  options: { meshProvider?: string } = {},
+): GeneratedRef[] {
+  const namespace = canary.metadata.namespace ?? 'default';
+  const target = canary.spec.targetRef;
+  const names = serviceNames(canary);
+  const refs: Omit<GeneratedRef, 'namespace'>[] = [
+    {
+      apiVersion: target.apiVersion || 'apps/v1',
+      kind: target.kind,
+      name: `${target.name}-primary`,
+      role: 'primary',
+    },
+    { apiVersion: 'v1', kind: 'Service', name: names.apex, role: 'apex service' },
+    { apiVersion: 'v1', kind: 'Service', name: names.primary, role: 'primary service' },
+    { apiVersion: 'v1', kind: 'Service', name: names.canary, role: 'canary service' },
+  ];
+  const provider = providerOf(canary, options);
+  const router = ROUTER_OBJECTS.find((r) => provider.startsWith(r.provider));
+  if (router) refs.push(...router.refs(canary, names.apex));
+  const scaler = canary.spec.autoscalerRef;
+  if (scaler?.name) {
+    refs.push({
+      apiVersion: scaler.apiVersion || 'autoscaling/v2',
+      kind: scaler.kind || 'HorizontalPodAutoscaler',
+      name: `${scaler.name}-primary`,
+      role: 'primary autoscaler',
+    });
+  }
+  return refs.map((r) => ({ ...r, namespace }));
+}
+
+const shortImage = (image: string | undefined): string =>
+  image ? (image.split('/').pop() ?? image) : '';
+
+/** A one-line status in kubectl's words ("2/2 ready · podinfo:6.0.1"). */
+export function objectStatusLine(object: KubeObject | undefined): string {
+  if (!object) return 'not created yet';
+  const spec = (object.spec ?? {}) as Record<string, unknown>;
+  const status = (object.status ?? {}) as Record<string, unknown>;
+  const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+  switch (object.kind) {
+    case 'Deployment': {
+      const containers = (
+        spec.template as { spec?: { containers?: { image?: string }[] } } | undefined
+      )?.spec?.containers;
+      const image = shortImage(containers?.[0]?.image);
+      const ready = `${num(status.readyReplicas)}/${num(spec.replicas)} ready`;
+      return image ? `${ready} · ${image}` : ready;
+    }
+    case 'DaemonSet':
+      return `${num(status.numberReady)}/${num(status.desiredNumberScheduled)} ready`;
+    case 'Service': {
+      const ports = (spec.ports as { port?: number; targetPort?: number | string }[] | undefined)
+        ?.map((p) => `${p.port ?? ''}→${p.targetPort ?? p.port ?? ''}`)
+        .join(', ');
+      const type = typeof spec.type === 'string' ? spec.type : 'ClusterIP';
+      const ip = typeof spec.clusterIP === 'string' ? ` ${spec.clusterIP}` : '';
+      return `${type}${ip}${ports ? ` · ${ports}` : ''}`;
+    }
+    case 'Ingress': {
+      const annotations = object.metadata.annotations ?? {};
+      const weight = Object.entries(annotations).find(([k]) => k.endsWith('/canary-weight'));
+      const header = Object.entries(annotations).find(([k]) => k.endsWith('/canary-by-header'));
+      if (header) return `canary by header ${header[1]}`;
+      return weight ? `canary-weight ${weight[1]}` : 'ingress';
+    }
+    case 'HorizontalPodAutoscaler':
+      return `${num(status.currentReplicas)} replicas (min ${num(spec.minReplicas) || 1}, max ${num(spec.maxReplicas)})`;
+    default:
+      return 'exists';
+  }
+}
+
+export function generatedObjectInfo(
+  ref: GeneratedRef,
+  object: KubeObject | undefined,
+): GeneratedObjectInfo {
+  return {
+    apiVersion: ref.apiVersion,
+    kind: ref.kind,
+    name: ref.name,
+    namespace: ref.namespace,
+    role: ref.role,
+    exists: object !== undefined,
+    status: objectStatusLine(object),
+  };
+}
