@@ -120,6 +120,7 @@ export function createAviaryService(options: AviaryServiceOptions): AviaryServic
     ...(options.onLog ? { onLog: options.onLog } : {}),
     ...(options.metricsServer ? { metricsServer: options.metricsServer } : {}),
     globalNotifier: () => secrets.globalNotifier(),
+    metricsServerToken: () => secrets.value('prometheus-token'),
     ...(options.jitter ? { jitter: options.jitter } : {}),
     ...(options.onTickStart ? { onTickStart: options.onTickStart } : {}),
   });

@@ -59,6 +59,7 @@ export interface ClusterRuntimeOptions {
   metricsServer?: string;
   /** The global notifier for canaries without alerts (ClusterPortsOptions.globalNotifier). */
   globalNotifier?: ClusterPortsOptions['globalNotifier'];
+  metricsServerToken?: ClusterPortsOptions['metricsServerToken'];
   /** Test hook: the delay jitter of canary jobs. */
   jitter?: () => number;
   /** Benchmark hook: CanaryEngineOptions.onTickStart. */
@@ -596,6 +597,13 @@ export class ClusterRuntime {
       this.lease = lease;
       lease.onChange((state) => {
         if (this.stopped || !this.options.control) return;
+        if (process.env.AVIARY_TICK_TRACE)
+          (process as any)
+            .getBuiltinModule('node:fs')
+            .appendFileSync(
+              process.env.AVIARY_TICK_TRACE,
+              `${Date.now() % 1e6} lease ${state.role} engine=${!!this.engine}\n`,
+            ); // TMPDBG
         if (state.role === 'leader') {
           this.startEngine();
           this.setControl({ context: this.context, mode: 'controlling', holder: lease.identity });
@@ -641,6 +649,9 @@ export class ClusterRuntime {
       ...(this.options.metricsServer ? { metricsServer: this.options.metricsServer } : {}),
       ...(this.options.meshProvider ? { meshProvider: this.options.meshProvider } : {}),
       ...(this.options.globalNotifier ? { globalNotifier: this.options.globalNotifier } : {}),
+      ...(this.options.metricsServerToken
+        ? { metricsServerToken: this.options.metricsServerToken }
+        : {}),
       log: (record) =>
         this.options.log({
           time: record.time,

@@ -43,6 +43,7 @@ export interface FleetOptions {
   meshProvider?: string;
   /** The global notifier for canaries without alerts (the user's personal webhook). */
   globalNotifier?: ClusterRuntimeOptions['globalNotifier'];
+  metricsServerToken?: ClusterRuntimeOptions['metricsServerToken'];
   jitter?: () => number;
   /** Benchmark hook: CanaryEngineOptions.onTickStart, for every cluster's engine. */
   onTickStart?: (key: string, scheduledAt: number, startedAt: number) => void;
@@ -95,6 +96,9 @@ export class Fleet {
         ...(this.options.metricsServer ? { metricsServer: this.options.metricsServer } : {}),
         ...(this.options.meshProvider ? { meshProvider: this.options.meshProvider } : {}),
         ...(this.options.globalNotifier ? { globalNotifier: this.options.globalNotifier } : {}),
+        ...(this.options.metricsServerToken
+          ? { metricsServerToken: this.options.metricsServerToken }
+          : {}),
         ...(this.options.jitter ? { jitter: this.options.jitter } : {}),
         ...(this.options.onTickStart ? { onTickStart: this.options.onTickStart } : {}),
       });

@@ -29,6 +29,8 @@ export interface ClusterPortsOptions {
   onAlert?: (alert: EmittedAlert) => void;
   /** The global notifier for canaries without alerts (the user's personal webhook). */
   globalNotifier?: NotifierOptions['global'];
+  /** The user's token for `metricsServer` (AnalysisRunnerOptions.metricsServerToken). */
+  metricsServerToken?: () => Promise<string | undefined>;
 }
 
 export function clusterPorts(options: ClusterPortsOptions): ClusterPorts {
@@ -51,6 +53,7 @@ export function clusterPorts(options: ClusterPortsOptions): ClusterPorts {
       log,
       ...(options.metricsServer ? { metricsServer: options.metricsServer } : {}),
       ...(options.meshProvider ? { meshProvider: options.meshProvider } : {}),
+      ...(options.metricsServerToken ? { metricsServerToken: options.metricsServerToken } : {}),
     }),
     webhooks,
     events: createEventRecorder({ api, webhooks, log, clock }),

@@ -53,6 +53,12 @@ export interface AnalysisRunnerOptions {
   log?: EngineLog;
   http?: ClusterHttp;
   providers?: Record<string, MetricsProviderFactory>;
+  /**
+   * The user's own token for the metrics server they configured (`metricsServer`), from the
+   * keychain. Sent only there: never to a Canary's own metricsServer or a template's address,
+   * which anyone who can edit a Canary could point at a server of theirs.
+   */
+  metricsServerToken?: () => Promise<string | undefined>;
 }
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -78,12 +84,19 @@ export function createAnalysisRunner(options: AnalysisRunnerOptions): AnalysisRu
   const warnLog = (canary: Canary) => (message: string) =>
     options.log?.(logRecord(clock.now(), api.context, canary, 'warn', message));
 
+  /** The bearer token for the builtin checks' server: the user's, for their own server only. */
+  const builtinToken = async (canary: Canary): Promise<string | undefined> =>
+    canary.spec.metricsServer || options.metricsServer === undefined
+      ? undefined
+      : options.metricsServerToken?.();
+
   /** observers.NewFactory(metricsServer).Client. */
-  const prometheusAt = (canary: Canary, address: string): MetricsProvider =>
+  const prometheusAt = (canary: Canary, address: string, token?: string): MetricsProvider =>
     createMetricsProvider(
       {
         provider: { type: 'prometheus', address },
         metricInterval: '1m',
+        ...(token ? { credentials: { token } } : {}),
         http,
         namespace: canary.metadata.namespace,
       },
@@ -251,9 +264,10 @@ export function createAnalysisRunner(options: AnalysisRunnerOptions): AnalysisRu
     // --- runBuiltinMetricChecks ---
     const providerName = metricsProviderFor(canary, meshProvider);
     const server = canary.spec.metricsServer || defaultServer;
+    const token = await builtinToken(canary);
     let client: MetricsProvider;
     try {
-      client = prometheusAt(canary, server);
+      client = prometheusAt(canary, server, token);
     } catch (err) {
       await events.error(canary, texts.errorBuildingPrometheusClient(server, errorText(err)));
       return { passed: false, samples };
@@ -376,9 +390,10 @@ export function createAnalysisRunner(options: AnalysisRunnerOptions): AnalysisRu
     for (const metric of canary.spec.analysis?.metrics ?? []) {
       if (builtinMetricName(metric)) {
         const server = canary.spec.metricsServer || defaultServer;
+        const token = await builtinToken(canary);
         let client: MetricsProvider;
         try {
-          client = prometheusAt(canary, server);
+          client = prometheusAt(canary, server, token);
         } catch (err) {
           return texts.errorBuildingPrometheusClientLower(server, errorText(err));
         }
