@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  IstioRouter,
   KubernetesRouter,
   KubernetesServiceRouter,
   NginxRouter,
@@ -326,14 +327,12 @@ describe('trafficRouterFor and the kubernetes provider', () => {
     r.cluster.store.mutate(R.canaries, NS, 'podinfo', (o) => {
       (o.spec as Record<string, unknown>)['provider'] = 'istio';
     });
-    expect(() => trafficRouterFor(r.canary(), r.api)).toThrow(
-      'provider istio is not supported yet',
-    );
+    expect(trafficRouterFor(r.canary(), r.api)).toBeInstanceOf(IstioRouter);
     r.cluster.store.mutate(R.canaries, NS, 'podinfo', (o) => {
       delete (o.spec as Record<string, unknown>)['provider'];
     });
-    expect(() => trafficRouterFor(r.canary(), r.api, { meshProvider: 'linkerd' })).toThrow(
-      'provider linkerd is not supported yet',
+    expect(() => trafficRouterFor(r.canary(), r.api, { meshProvider: 'crossover' })).toThrow(
+      'provider crossover is not supported yet',
     );
     expect(trafficRouterFor(r.canary(), r.api, { meshProvider: 'nginx' })).toBeInstanceOf(
       NginxRouter,

@@ -7,12 +7,29 @@
 import { Histogram, Registry } from 'prom-client';
 import type { ProviderMetrics, ProviderMetricsFactory, RequestObservation } from './metrics';
 import { DEFAULT_BUCKETS } from './metrics';
+import { apisixMetrics } from './apisix';
+import { envoyMetrics } from './envoy';
+import { istioMetrics } from './istio';
+import { linkerdMetrics } from './linkerd';
 import { nginxMetrics } from './nginx';
+import { osmMetrics } from './osm';
+import { skipperMetrics } from './skipper';
+import { traefikMetrics } from './traefik';
 
 export type { ProviderMetrics, ProviderMetricsFactory, RequestObservation } from './metrics';
 
 /** Providers with their own metric families; add one line per provider file. */
-export const providerMetricFactories: readonly ProviderMetricsFactory[] = [nginxMetrics];
+export const providerMetricFactories: readonly ProviderMetricsFactory[] = [
+  nginxMetrics,
+  istioMetrics,
+  // One Envoy family for Contour, Gloo, Kuma and App Mesh (see envoy.ts).
+  envoyMetrics,
+  traefikMetrics,
+  skipperMetrics,
+  linkerdMetrics,
+  osmMetrics,
+  apisixMetrics,
+];
 
 type PodLabels = {
   kubernetes_namespace: string;

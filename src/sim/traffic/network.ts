@@ -104,14 +104,21 @@ export class ClusterNetwork {
       if (decision) break;
     }
     if (!decision) return { kind: 'error', code: 'resolve', message: `no such host ${urlHost}` };
-    const result = await this.deliver(decision, {
+    const appRequest: AppRequest = {
       method: routed.method,
       host: routed.host,
       path: routed.path,
       query: url.search.replace(/^\?/, ''),
       headers,
       body: request.body ?? '',
-    });
+    };
+    if (decision.mirror) {
+      // Fire and forget: the shadow's answer never reaches the client.
+      this.deliver(decision.mirror, { ...appRequest, host: `${routed.host}-shadow` }).catch(
+        () => undefined,
+      );
+    }
+    const result = await this.deliver(decision, appRequest);
     if (result.kind === 'unavailable') {
       return { kind: 'error', code: 'connect', message: result.pick.message };
     }

@@ -38,6 +38,11 @@ export interface RouteDecision {
   backend: ServiceTarget;
   /** The labels this provider's metrics carry for the request (see ../metrics). */
   metrics?: { provider: string; labels: Record<string, string> };
+  /**
+   * Traffic mirroring (Istio `mirror`, Gateway API RequestMirror): a copy of the request is
+   * sent here too (Host with "-shadow" appended, as Envoy does); its answer is discarded.
+   */
+  mirror?: RouteDecision;
 }
 
 /** Where synthetic user traffic enters: an external host the provider serves. */
