@@ -5,6 +5,12 @@
  * expect: an NGINX ingress controller, flagger-loadtester, and Prometheus in `monitoring`.
  */
 import { parseAllDocuments } from 'yaml';
+import { apisixDemo, apisixGateway } from './scenarios/apisix';
+import { appMeshScenario } from './scenarios/appmesh';
+import { contourDemo } from './scenarios/contour';
+import { gatewayApiDemo } from './scenarios/gateway-api';
+import { istioDemo } from './scenarios/istio';
+import { linkerdControlPlane, linkerdDemo } from './scenarios/linkerd';
 import type { KubeObject } from './store';
 
 export interface ScenarioCluster {
@@ -290,10 +296,15 @@ const ABTEST = `    iterations: 10
             exact: "canary"
 `;
 
-/** The default three clusters; more clusters (--clusters N) repeat the pattern. */
+/**
+ * The default three clusters; more clusters (--clusters N) repeat the pattern. A mixed estate,
+ * as real fleets are: staging runs NGINX only (the tests' default bed), eu adds Istio, Linkerd
+ * and APISIX, us adds App Mesh (progressive and A/B), Contour and the Gateway API.
+ */
 export function defaultScenario(clusterNames: string[]): ScenarioCluster[] {
   return clusterNames.map((name, index) => {
     const apps: string[] = [platform()];
+    const meshes: KubeObject[] = [];
     switch (index % 3) {
       case 0:
         apps.push(
@@ -322,6 +333,13 @@ export function defaultScenario(clusterNames: string[]): ScenarioCluster[] {
           ),
           blueGreen('shop', 'checkout'),
         );
+        meshes.push(
+          ...istioDemo(),
+          ...linkerdControlPlane(),
+          ...linkerdDemo(),
+          ...apisixGateway(),
+          ...apisixDemo(),
+        );
         break;
       default:
         apps.push(
@@ -330,8 +348,9 @@ export function defaultScenario(clusterNames: string[]): ScenarioCluster[] {
           nginxPodinfo('payments', 'api', 'api.example.com', ABTEST),
           blueGreen('payments', 'ledger'),
         );
+        meshes.push(...appMeshScenario(), ...contourDemo(), ...gatewayApiDemo());
     }
-    return { name, manifests: parse(apps.join('---\n')) };
+    return { name, manifests: [...parse(apps.join('---\n')), ...meshes] };
   });
 }
 
