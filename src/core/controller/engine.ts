@@ -5,6 +5,15 @@
  * worker pool so one slow canary never holds up the others. A canary's ticks never overlap, and
  * operator actions on a canary wait for its running tick.
  *
+ * Nor do they overlap across engines. The cluster runtime stops the engine when the Lease is
+ * lost and starts a new one when it is won back (under load, a renewal late by the renew
+ * deadline does that within seconds); stop() cannot cut the tick under way, which runs to its
+ * end, while the new engine's first tick of the canary comes at once. Both read the Canary
+ * before either wrote it, and the step ran twice ("Advance ... canary weight 20" twice, the
+ * second status write a Conflict re-applied on the fresh status). The engines a runtime starts
+ * for one cluster share its CanaryLocks, so the new engine's tick waits for the old one's and
+ * reads what it wrote.
+ *
  * Nothing here is state that must survive a restart: the Canary status holds it. The time
  * series kept for the UI are in memory only.
  *
@@ -123,7 +132,15 @@ export interface CanaryEngineOptions {
    */
   onTickStart?: (key: string, scheduledAt: number, startedAt: number) => void;
   onChange?: (key: string, state: CanaryState | undefined) => void;
+  /**
+   * The per-canary locks of the cluster, shared by the engines started one after another for
+   * it (see above). Default: this engine's own.
+   */
+  locks?: CanaryLocks;
 }
+
+/** Per canary key: the end of the last tick or action queued for it (in any engine). */
+export type CanaryLocks = Map<string, Promise<unknown>>;
 
 interface Job {
   key: string;
@@ -168,7 +185,7 @@ export class CanaryEngine {
     string,
     { points: Point[]; markers: CanarySeries['markers'] }
   >();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks: CanaryLocks;
   private readonly queue: string[] = [];
   private readonly invalidLogged = new Map<string, string>();
   private duplicates = '';
@@ -182,6 +199,7 @@ export class CanaryEngine {
 
   constructor(private readonly options: CanaryEngineOptions) {
     this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.locks = options.locks ?? new Map();
     this.jitter = options.jitter ?? (() => Math.random() * 1000);
   }
 
@@ -286,6 +304,16 @@ export class CanaryEngine {
     return this.action(key, options.user, 'retry', (ref) =>
       retryCanary(this.options.ports, ref, this.deps(key)),
     );
+  }
+
+  /**
+   * Queue the canary's next tick now instead of at its interval (after an operator action, so
+   * its effect shows within a second). Unlike tickNow it logs nothing; a tick already running
+   * runs once more.
+   */
+  kick(key: string): void {
+    this.markDirty(key);
+    this.enqueue(key);
   }
 
   /** Run a tick now (after any running one), outside the job's schedule. */

@@ -150,8 +150,9 @@ export class CanaryStatusWriter {
       status: canary.status ?? EMPTY_STATUS,
     };
     for (let attempt = 0; ; attempt++) {
-      const next = change(base.status, now);
-      if (!next) return base.status;
+      const changed = change(base.status, now);
+      if (!changed) return base.status;
+      const next = withRouterCookies(changed, canary.status);
       try {
         const stored = await this.kube.replaceStatus(
           statusBody(canary, base.resourceVersion, next),
@@ -183,6 +184,28 @@ export class CanaryStatusWriter {
     const status = 'canary' in parsed ? parsed.canary.status : undefined;
     return { resourceVersion: raw.metadata.resourceVersion, status: status ?? EMPTY_STATUS };
   }
+}
+
+const COOKIE_FIELDS = [
+  'sessionAffinityCookie',
+  'primarySessionAffinityCookie',
+  'previousSessionAffinityCookie',
+] as const;
+
+/**
+ * Session-affinity routers (istio, gatewayapi) set the cookies on the Canary they are given,
+ * as Flagger's SetRoutes mutates canary.Status; like Flagger, the tick's next status write
+ * stores them (an empty cookie is dropped, Go's omitempty).
+ */
+function withRouterCookies(next: CanaryStatus, fromRouter: CanaryStatus | undefined): CanaryStatus {
+  if (!fromRouter) return next;
+  const out: CanaryStatus = { ...next };
+  for (const field of COOKIE_FIELDS) {
+    const value = fromRouter[field];
+    if (value) out[field] = value;
+    else delete out[field];
+  }
+  return out;
 }
 
 function statusBody(canary: Canary, resourceVersion: string | undefined, status: CanaryStatus) {

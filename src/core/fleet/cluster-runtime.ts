@@ -14,7 +14,7 @@ import type {
 } from '../../shared/api';
 import { ApiError } from '../../shared/api';
 import type { Clock } from '../../shared/clock';
-import { CanaryEngine, type TickObservation } from '../controller/engine';
+import { CanaryEngine, type CanaryLocks, type TickObservation } from '../controller/engine';
 import { OperatorActionError } from '../controller/scheduler';
 import { createClusterClient, type ClusterClient } from '../kube/cluster-client';
 import { detectInClusterFlagger } from '../kube/flagger-detect';
@@ -98,6 +98,8 @@ export class ClusterRuntime {
   private api: ClusterClient | undefined;
   private lease: ClusterLease | undefined;
   private engine: CanaryEngine | undefined;
+  /** Shared by this cluster's successive engines: a stopped one's last tick holds off the next's. */
+  private readonly canaryLocks: CanaryLocks = new Map();
   private stopWatch: (() => void) | undefined;
   private readonly objects = new Map<string, KubeObject>();
   private readonly messages = new Map<string, string>();
@@ -597,13 +599,6 @@ export class ClusterRuntime {
       this.lease = lease;
       lease.onChange((state) => {
         if (this.stopped || !this.options.control) return;
-        if (process.env.AVIARY_TICK_TRACE)
-          (process as any)
-            .getBuiltinModule('node:fs')
-            .appendFileSync(
-              process.env.AVIARY_TICK_TRACE,
-              `${Date.now() % 1e6} lease ${state.role} engine=${!!this.engine}\n`,
-            ); // TMPDBG
         if (state.role === 'leader') {
           this.startEngine();
           this.setControl({ context: this.context, mode: 'controlling', holder: lease.identity });
@@ -676,6 +671,7 @@ export class ClusterRuntime {
       ports,
       clock,
       clusterName: context,
+      locks: this.canaryLocks,
       user: this.options.user,
       ...(this.options.jitter ? { jitter: this.options.jitter } : {}),
       ...(this.options.onTickStart ? { onTickStart: this.options.onTickStart } : {}),
