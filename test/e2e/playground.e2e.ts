@@ -81,4 +81,23 @@ describe('npm start on a fresh machine', () => {
     expect(await podinfo.innerText()).toContain('0/5');
     await page.screenshot({ path: join(results, 'playground-canaries.png') });
   });
+
+  it('opens on the fleet: every playground canary, one click from its detail', async () => {
+    const page = await (
+      await browser.newContext({ colorScheme: 'dark', viewport: { width: 1280, height: 760 } })
+    ).newPage();
+    await page.goto(launcher!.url);
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Fleet');
+    const row = page.locator('[role="row"][data-canary="playground-staging/test/podinfo"]');
+    await row.waitFor({ timeout: 30_000 });
+    for (const cluster of ['playground-staging', 'playground-eu', 'playground-us'])
+      await page.locator(`[data-group="${cluster}"]`).waitFor();
+    await row.click();
+    await expect
+      .poll(() => page.evaluate(() => location.hash))
+      .toBe('#/cluster/playground-staging/test/podinfo');
+    expect(await page.getByTestId('top-canary').innerText()).toBe('podinfo');
+    await page.goBack();
+    await row.waitFor();
+  });
 });

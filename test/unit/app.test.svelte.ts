@@ -1,115 +1,142 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import App from '../../src/renderer/src/App.svelte';
-import type { Transport, TransportState } from '../../src/renderer/src/lib/api';
-import type {
-  ApiEvent,
-  AppInfo,
-  AviaryApi,
-  ContextsSnapshot,
-  MethodArgs,
-  MethodName,
-  MethodResults,
-} from '../../src/shared/api';
+import { summary } from './fleet-fixtures';
 import { sampleSnapshot } from './renderer-fixtures';
-
-const info: AppInfo = {
-  name: 'Aviary',
-  version: '0.1.0',
-  mode: 'web',
-  platform: 'linux',
-  nodeVersion: 'v20.19.0',
-  canPickFiles: false,
-};
-
-/** An in-memory engine behind the Transport interface. */
-class FakeTransport implements Transport {
-  readonly mode = 'web';
-  state: TransportState;
-  snapshot: ContextsSnapshot;
-  readonly calls: Array<[MethodName, unknown]> = [];
-  readonly #events = new Set<(e: ApiEvent) => void>();
-  readonly #states = new Set<(s: TransportState) => void>();
-  readonly api: AviaryApi;
-
-  constructor(snapshot: ContextsSnapshot, state: TransportState = 'open') {
-    this.snapshot = snapshot;
-    this.state = state;
-    this.api = {
-      invoke: async <M extends MethodName>(method: M, args: MethodArgs<M>) => {
-        this.calls.push([method, args]);
-        return this.#answer(method, args) as MethodResults[M];
-      },
-      subscribe: (listener) => {
-        this.#events.add(listener);
-        return () => this.#events.delete(listener);
-      },
-    };
-  }
-
-  #answer(method: MethodName, args: unknown): unknown {
-    if (method === 'app.info') return info;
-    if (method === 'canaries.list' || method === 'clusters.control') return [];
-    if (method === 'contexts.select') {
-      this.snapshot = { ...this.snapshot, selectedContext: (args as { context: string }).context };
-    }
-    return this.snapshot;
-  }
-
-  onStateChange(listener: (s: TransportState) => void): () => void {
-    this.#states.add(listener);
-    return () => this.#states.delete(listener);
-  }
-
-  setState(state: TransportState): void {
-    this.state = state;
-    for (const l of this.#states) l(state);
-  }
-
-  emit(event: ApiEvent): void {
-    for (const l of this.#events) l(event);
-  }
-
-  close(): void {}
-}
+import { FakeTransport } from './renderer-transport';
 
 afterEach(cleanup);
+beforeEach(() => window.history.replaceState(null, '', '/'));
+
+const heading = () => screen.getByRole('heading', { level: 1 }).textContent;
+const contextRow = (id: string) =>
+  vi.waitFor(() => {
+    const el = document.querySelector<HTMLElement>(`[data-context-id="${id}"]`);
+    if (!el) throw new Error('not yet');
+    return el;
+  });
 
 describe('App', () => {
-  it('shows the selected context in the top bar and the main area', async () => {
-    render(App, { props: { transport: new FakeTransport(sampleSnapshot()) } });
-    expect(await screen.findByTestId('top-context')).toHaveProperty('textContent', 'prod');
+  it('opens on the fleet, and a context from the sidebar opens its route', async () => {
+    const transport = new FakeTransport(sampleSnapshot());
+    render(App, { props: { transport } });
+    await vi.waitFor(() => expect(heading()).toBe('Fleet'));
+    expect(screen.getByTestId('fleet-link').getAttribute('aria-current')).toBe('page');
+    expect(screen.getByRole('navigation', { name: 'Breadcrumb' }).textContent?.trim()).toBe(
+      'Fleet',
+    );
+    expect(screen.getByTestId('transport').textContent).toContain('Web · connected');
+
+    await fireEvent.click(await contextRow('prod'));
+    expect(window.location.hash).toBe('#/cluster/prod');
+    await vi.waitFor(() => expect(heading()).toBe('prod'));
+    expect(screen.getByTestId('top-context').textContent).toBe('prod');
     expect(screen.getByTestId('top-namespace').textContent).toContain('payments');
-    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('prod');
     expect(screen.getByText('https://127.0.0.1:6443')).toBeTruthy();
     expect(screen.getByText('Client certificate')).toBeTruthy();
-    expect(screen.getByTestId('transport').textContent).toContain('Web · connected');
+    expect(document.title).toBe('prod — Aviary');
+  });
+
+  it('restores a deep link on load and follows back/forward', async () => {
+    window.history.replaceState(null, '', '/#/cluster/staging');
+    const transport = new FakeTransport(sampleSnapshot());
+    render(App, { props: { transport } });
+    await vi.waitFor(() => expect(heading()).toBe('staging'));
+    // The linked context becomes the remembered selection.
+    await vi.waitFor(() =>
+      expect(transport.calls).toContainEqual(['contexts.select', { context: 'staging' }]),
+    );
+    await fireEvent.click(screen.getByTestId('fleet-link'));
+    await vi.waitFor(() => expect(heading()).toBe('Fleet'));
+    window.history.back();
+    await vi.waitFor(() => expect(heading()).toBe('staging'));
+  });
+
+  it('opens a canary from the fleet at its deep link, names in the breadcrumbs', async () => {
+    const transport = new FakeTransport(sampleSnapshot());
+    transport.canaries = [summary('prod', 'payments', 'api', { phase: 'Progressing' })];
+    render(App, { props: { transport } });
+    const row = await vi.waitFor(() => {
+      const el = document.querySelector<HTMLElement>('[data-canary="prod/payments/api"]');
+      if (!el) throw new Error('not yet');
+      return el;
+    });
+    await fireEvent.click(row);
+    expect(window.location.hash).toBe('#/cluster/prod/payments/api');
+    await vi.waitFor(() => expect(screen.getByTestId('top-canary').textContent).toBe('api'));
+    expect(screen.getByTestId('top-context').textContent).toBe('prod');
+    expect(screen.getByTestId('top-namespace').textContent).toContain('payments');
+  });
+
+  it('never reads the web token as a place', async () => {
+    window.history.replaceState(null, '', '/#token=secret');
+    render(App, { props: { transport: new FakeTransport(sampleSnapshot()) } });
+    await vi.waitFor(() => expect(heading()).toBe('Fleet'));
+  });
+
+  it('jumps anywhere from the command palette (Ctrl+K)', async () => {
+    const transport = new FakeTransport(sampleSnapshot());
+    render(App, { props: { transport } });
+    await vi.waitFor(() => expect(heading()).toBe('Fleet'));
+    await fireEvent.keyDown(window, { key: 'k', ctrlKey: true });
+    const input = await screen.findByRole('combobox', { name: /Go to/ });
+    await fireEvent.input(input, { target: { value: 'dev' } });
+    await fireEvent.keyDown(input, { key: 'Enter' });
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(window.location.hash).toBe('#/cluster/dev');
+    await vi.waitFor(() => expect(heading()).toBe('dev'));
+  });
+
+  it('shows a toast for an alert and opens the canary from it', async () => {
+    const transport = new FakeTransport(sampleSnapshot());
+    render(App, { props: { transport } });
+    await vi.waitFor(() => expect(heading()).toBe('Fleet'));
+    transport.emit({
+      type: 'alert',
+      key: 'prod/payments/api',
+      severity: 'error',
+      title: 'api.payments',
+      message: 'Canary failed! Scaling down api.payments',
+    });
+    const toast = await vi.waitFor(() => {
+      const el = document.querySelector<HTMLElement>('[data-toast="prod/payments/api"]');
+      if (!el) throw new Error('not yet');
+      return el;
+    });
+    expect(toast.textContent).toContain('Canary failed! Scaling down api.payments');
+    await fireEvent.click(toast.querySelector('button')!);
+    expect(window.location.hash).toBe('#/cluster/prod/payments/api');
+    expect(document.querySelector('[data-toast]')).toBeNull();
   });
 
   it('selects through the API and follows contexts.changed events', async () => {
     const transport = new FakeTransport(sampleSnapshot());
     render(App, { props: { transport } });
-    const row = await vi.waitFor(() => {
-      const el = document.querySelector<HTMLElement>('[data-context-id="dev"]');
-      if (!el) throw new Error('not yet');
-      return el;
-    });
-    await fireEvent.keyDown(row, { key: 'Enter' });
+    await fireEvent.keyDown(await contextRow('dev'), { key: 'Enter' });
     expect(transport.calls).toContainEqual(['contexts.select', { context: 'dev' }]);
     await vi.waitFor(() => expect(screen.getByTestId('top-context').textContent).toBe('dev'));
     // On the selected row and in the main area.
     expect(screen.getAllByText('connect ECONNREFUSED 127.0.0.1:1')).toHaveLength(2);
 
+    // A context change pushed by the engine shows on the open view.
     transport.emit({
       type: 'contexts.changed',
-      snapshot: { ...transport.snapshot, selectedContext: 'staging' },
+      snapshot: {
+        ...transport.snapshot,
+        contexts: transport.snapshot.contexts.map((c) =>
+          c.id === 'dev'
+            ? { ...c, connection: { ...c.connection, message: 'no route to host' } }
+            : c,
+        ),
+      },
     });
-    await vi.waitFor(() => expect(screen.getByTestId('top-context').textContent).toBe('staging'));
+    await vi.waitFor(() => expect(screen.getAllByText('no route to host')).toHaveLength(2));
   });
 
   it('reconnects a context from the main area', async () => {
     const transport = new FakeTransport(sampleSnapshot());
     render(App, { props: { transport } });
+    await fireEvent.click(await contextRow('prod'));
     await fireEvent.click(await screen.findByRole('button', { name: 'Reconnect' }));
     expect(transport.calls).toContainEqual(['contexts.reconnect', { context: 'prod' }]);
   });
@@ -117,14 +144,14 @@ describe('App', () => {
   it('shows a banner while reconnecting and reloads everything once back', async () => {
     const transport = new FakeTransport(sampleSnapshot());
     render(App, { props: { transport } });
-    await screen.findByTestId('top-context');
+    await vi.waitFor(() => expect(heading()).toBe('Fleet'));
     transport.setState('reconnecting');
-    expect((await screen.findByRole('status')).textContent?.trim()).toBe(
+    expect((await screen.findByText(/Disconnected from Aviary/)).textContent?.trim()).toBe(
       'Disconnected from Aviary — reconnecting…',
     );
     const before = transport.calls.length;
     transport.setState('open');
-    await vi.waitFor(() => expect(screen.queryByRole('status')).toBeNull());
+    await vi.waitFor(() => expect(screen.queryByText(/Disconnected from Aviary/)).toBeNull());
     expect(transport.calls.slice(before).map(([m]) => m)).toEqual([
       'app.info',
       'contexts.list',
@@ -147,6 +174,6 @@ describe('App', () => {
     expect(screen.getAllByText('--kubeconfig').length).toBeGreaterThan(0);
     expect(screen.getAllByText('KUBECONFIG').length).toBeGreaterThan(0);
     expect(screen.getAllByRole('button', { name: /Add kubeconfig/ }).length).toBe(2);
-    expect(screen.getByText('No context selected')).toBeTruthy();
+    expect(screen.queryByTestId('top-context')).toBeNull();
   });
 });

@@ -4,11 +4,15 @@
  */
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import type {
+  ApiEvent,
   AppInfo,
   CanarySummary,
   ClusterControl,
   ContextInfo,
   ContextsSnapshot,
+  MethodArgs,
+  MethodName,
+  MethodResults,
 } from '../../../shared/api';
 import type { Transport, TransportState } from './api';
 
@@ -42,6 +46,16 @@ export class Session {
 
   get mode(): 'electron' | 'web' {
     return this.#transport.mode;
+  }
+
+  /** The engine's raw event stream, for stores that keep their own view of it. */
+  subscribe(listener: (event: ApiEvent) => void): () => void {
+    return this.#transport.api.subscribe(listener);
+  }
+
+  /** One request of the contract, for views that load their own data (the canary detail). */
+  invoke<M extends MethodName>(method: M, args: MethodArgs<M>): Promise<MethodResults[M]> {
+    return this.#transport.api.invoke(method, args);
   }
 
   /** Subscribes and loads; returns the function that stops listening. */
