@@ -100,4 +100,21 @@ describe('npm start on a fresh machine', () => {
     await page.goBack();
     await row.waitFor();
   });
+
+  it('opens the secrets settings: the keychain, or why there is none', async () => {
+    const page = await (
+      await browser.newContext({ colorScheme: 'dark', viewport: { width: 1280, height: 760 } })
+    ).newPage();
+    await page.goto(launcher!.url);
+    await page.getByTestId('open-settings').click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    // With a keychain the three secrets are listed; without one it says so, and stores nothing.
+    await expect
+      .poll(() => dialog.innerText(), { timeout: 10_000 })
+      .toMatch(/Slack|No OS keychain available/);
+    await page.screenshot({ path: join(results, 'secrets-settings.png') });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+  });
 });
