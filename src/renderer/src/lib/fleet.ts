@@ -107,6 +107,7 @@ export type SortKey =
   | 'namespace'
   | 'name'
   | 'phase'
+  | 'provider'
   | 'weight'
   | 'iteration'
   | 'checks'
@@ -133,6 +134,7 @@ const comparators: Record<SortKey, (a: CanarySummary, b: CanarySummary) => numbe
   name: (a, b) => text(a.name, b.name),
   phase: (a, b) =>
     phaseRank[phaseGroup(a.phase)] - phaseRank[phaseGroup(b.phase)] || text(a.phase, b.phase),
+  provider: (a, b) => text(a.provider, b.provider),
   weight: (a, b) => a.canaryWeight - b.canaryWeight,
   iteration: (a, b) => a.iterations - b.iterations,
   checks: (a, b) => a.failedChecks - b.failedChecks || a.threshold - b.threshold,
