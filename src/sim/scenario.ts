@@ -4,9 +4,17 @@
  * manifests follow Flagger's tutorials), plus the in-cluster services those manifests
  * expect: an NGINX ingress controller, flagger-loadtester, and Prometheus in `monitoring`.
  */
-import { parseAllDocuments } from 'yaml';
 import { apisixDemo, apisixGateway } from './scenarios/apisix';
 import { appMeshScenario } from './scenarios/appmesh';
+import {
+  canaryYaml,
+  loadtesterYaml,
+  namespaceYaml,
+  parseManifests,
+  PODINFO_IMAGE,
+  podinfoYaml,
+  monitoringYaml,
+} from './scenarios/common';
 import { contourDemo } from './scenarios/contour';
 import { gatewayApiDemo } from './scenarios/gateway-api';
 import { istioDemo } from './scenarios/istio';
@@ -18,19 +26,9 @@ export interface ScenarioCluster {
   manifests: KubeObject[];
 }
 
-const PODINFO_IMAGE = 'ghcr.io/stefanprodan/podinfo:6.0.0';
-
-function namespace(name: string): string {
-  return `apiVersion: v1
-kind: Namespace
-metadata:
-  name: ${name}
-`;
-}
-
 /** The shared platform pieces every playground cluster has, as in a real install. */
 function platform(): string {
-  return `${namespace('ingress-nginx')}---
+  return `${namespaceYaml('ingress-nginx')}---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -66,106 +64,12 @@ metadata:
 spec:
   controller: k8s.io/ingress-nginx
 ---
-${namespace('monitoring')}---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: prometheus
-  namespace: monitoring
-  labels: { app: prometheus }
-spec:
-  replicas: 1
-  selector:
-    matchLabels: { app: prometheus }
-  template:
-    metadata:
-      labels: { app: prometheus }
-    spec:
-      containers:
-        - name: prometheus
-          image: prom/prometheus:v2.53.0
-          ports: [{ name: http, containerPort: 9090 }]
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: prometheus
-  namespace: monitoring
-spec:
-  selector: { app: prometheus }
-  ports: [{ name: http, port: 9090, targetPort: 9090 }]
-`;
-}
-
-function loadtester(ns: string): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: flagger-loadtester
-  namespace: ${ns}
-  labels: { app: flagger-loadtester }
-spec:
-  replicas: 1
-  selector:
-    matchLabels: { app: flagger-loadtester }
-  template:
-    metadata:
-      labels: { app: flagger-loadtester }
-    spec:
-      containers:
-        - name: loadtester
-          image: ghcr.io/fluxcd/flagger-loadtester:0.34.0
-          ports: [{ name: http, containerPort: 8080 }]
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: flagger-loadtester
-  namespace: ${ns}
-spec:
-  selector: { app: flagger-loadtester }
-  ports: [{ name: http, port: 80, targetPort: http }]
-`;
+${monitoringYaml()}`;
 }
 
 /** podinfo with an NGINX canary, as in Flagger's "NGINX Canary Deployments" tutorial. */
 function nginxPodinfo(ns: string, name: string, host: string, extraAnalysis = ''): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  namespace: ${ns}
-  labels: { app: ${name} }
-spec:
-  replicas: 2
-  minReadySeconds: 3
-  progressDeadlineSeconds: 60
-  selector:
-    matchLabels: { app: ${name} }
-  template:
-    metadata:
-      labels: { app: ${name} }
-    spec:
-      containers:
-        - name: podinfod
-          image: ${PODINFO_IMAGE}
-          ports: [{ name: http, containerPort: 9898 }]
-          command: [./podinfo, --port=9898]
-          resources: { requests: { cpu: 100m, memory: 64Mi } }
----
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: ${name}
-  namespace: ${ns}
-spec:
-  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: ${name} }
-  minReplicas: 2
-  maxReplicas: 4
-  metrics:
-    - type: Resource
-      resource: { name: cpu, target: { type: Utilization, averageUtilization: 80 } }
----
+  return `${podinfoYaml(ns, name)}---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
@@ -182,44 +86,14 @@ spec:
             path: /
             backend: { service: { name: ${name}, port: { number: 80 } } }
 ---
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata:
-  name: ${name}
-  namespace: ${ns}
-spec:
-  provider: nginx
-  targetRef: { apiVersion: apps/v1, kind: Deployment, name: ${name} }
-  ingressRef: { apiVersion: networking.k8s.io/v1, kind: Ingress, name: ${name} }
-  autoscalerRef: { apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, name: ${name} }
-  progressDeadlineSeconds: 60
-  service:
-    port: 80
-    targetPort: 9898
-  analysis:
-    interval: 10s
-    threshold: 5
-${extraAnalysis}    metrics:
-      - name: request-success-rate
-        thresholdRange: { min: 99 }
-        interval: 1m
-      - name: request-duration
-        thresholdRange: { max: 500 }
-        interval: 1m
-    webhooks:
-      - name: acceptance-test
-        type: pre-rollout
-        url: http://flagger-loadtester.${ns}/
-        timeout: 30s
-        metadata:
-          type: bash
-          cmd: "curl -sd 'test' http://${name}-canary.${ns}/token | grep token"
-      - name: load-test
-        url: http://flagger-loadtester.${ns}/
-        timeout: 5s
-        metadata:
-          cmd: "hey -z 1m -q 10 -c 2 http://${host}/"
-`;
+${canaryYaml({
+  ns,
+  name,
+  provider: 'nginx',
+  extraSpec: `  ingressRef: { apiVersion: networking.k8s.io/v1, kind: Ingress, name: ${name} }\n`,
+  steps: extraAnalysis,
+  loadUrl: `http://${host}/`,
+})}`;
 }
 
 /** A blue/green canary with the kubernetes provider (no traffic shifting, iterations). */
@@ -280,12 +154,6 @@ spec:
 `;
 }
 
-function parse(text: string): KubeObject[] {
-  return parseAllDocuments(text)
-    .map((doc) => doc.toJS() as KubeObject | null)
-    .filter((o): o is KubeObject => o !== null && typeof o === 'object');
-}
-
 const ABTEST = `    iterations: 10
     match:
       - headers:
@@ -308,23 +176,23 @@ export function defaultScenario(clusterNames: string[]): ScenarioCluster[] {
     switch (index % 3) {
       case 0:
         apps.push(
-          namespace('test'),
-          loadtester('test'),
+          namespaceYaml('test'),
+          loadtesterYaml('test'),
           nginxPodinfo(
             'test',
             'podinfo',
             'app.example.com',
             '    maxWeight: 50\n    stepWeight: 10\n',
           ),
-          namespace('frontend'),
-          loadtester('frontend'),
+          namespaceYaml('frontend'),
+          loadtesterYaml('frontend'),
           nginxPodinfo('frontend', 'web', 'web.example.com', '    stepWeights: [5, 10, 25, 50]\n'),
         );
         break;
       case 1:
         apps.push(
-          namespace('shop'),
-          loadtester('shop'),
+          namespaceYaml('shop'),
+          loadtesterYaml('shop'),
           nginxPodinfo(
             'shop',
             'storefront',
@@ -343,22 +211,22 @@ export function defaultScenario(clusterNames: string[]): ScenarioCluster[] {
         break;
       default:
         apps.push(
-          namespace('payments'),
-          loadtester('payments'),
+          namespaceYaml('payments'),
+          loadtesterYaml('payments'),
           nginxPodinfo('payments', 'api', 'api.example.com', ABTEST),
           blueGreen('payments', 'ledger'),
         );
         meshes.push(...appMeshScenario(), ...contourDemo(), ...gatewayApiDemo());
     }
-    return { name, manifests: [...parse(apps.join('---\n')), ...meshes] };
+    return { name, manifests: [...parseManifests(apps.join('---\n')), ...meshes] };
   });
 }
 
 /** The default scenario's builders, parsed, for tests that assemble their own clusters. */
 export const scenarioManifests = {
-  namespace: (name: string): KubeObject[] => parse(namespace(name)),
-  loadtester: (ns: string): KubeObject[] => parse(loadtester(ns)),
+  namespace: (name: string): KubeObject[] => parseManifests(namespaceYaml(name)),
+  loadtester: (ns: string): KubeObject[] => parseManifests(loadtesterYaml(ns)),
   nginxPodinfo: (ns: string, name: string, host: string, extraAnalysis = ''): KubeObject[] =>
-    parse(nginxPodinfo(ns, name, host, extraAnalysis)),
-  blueGreen: (ns: string, name: string): KubeObject[] => parse(blueGreen(ns, name)),
+    parseManifests(nginxPodinfo(ns, name, host, extraAnalysis)),
+  blueGreen: (ns: string, name: string): KubeObject[] => parseManifests(blueGreen(ns, name)),
 };

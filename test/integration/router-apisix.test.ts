@@ -6,62 +6,22 @@
  * rolled back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resourceOf } from '../../src/sim/playground';
 import { apisixDemo, apisixGateway } from '../../src/sim/scenarios/apisix';
-import type { ClientResult } from '../../src/sim/simulation';
 import type { KubeObject } from '../../src/sim/store';
-import { startEngineBed, type EngineBed } from './engine-playground.helpers';
+import type { EngineBed } from './engine-playground.helpers';
 import { editCanary, mark, staging, waitPhase } from './engine-scenarios.helpers';
+import { canaryShare, firstSeen, startRouterBed } from './router-bed.helpers';
 
 const ROUTES = { group: 'apisix.apache.org', resource: 'apisixroutes' };
 const KEY = 'playground-staging/test/podinfo';
 
-/** Prometheus in `monitoring`, where the engine's default metrics server points. */
-const MONITORING: KubeObject[] = [
-  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'monitoring' } },
-  {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'prometheus', namespace: 'monitoring', labels: { app: 'prometheus' } },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: 'prometheus' } },
-      template: {
-        metadata: { labels: { app: 'prometheus' } },
-        spec: {
-          containers: [
-            {
-              name: 'prometheus',
-              image: 'prom/prometheus:v2.53.0',
-              ports: [{ name: 'http', containerPort: 9090 }],
-            },
-          ],
-        },
-      },
-    },
-  },
-  {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: 'prometheus', namespace: 'monitoring' },
-    spec: {
-      selector: { app: 'prometheus' },
-      ports: [{ name: 'http', port: 9090, targetPort: 9090 }],
-    },
-  },
-];
-
 let bed: EngineBed;
 
 beforeAll(async () => {
-  bed = await startEngineBed({ playground: { scenario: false } });
-  const manifests = [
-    ...MONITORING,
+  bed = await startRouterBed([
     ...apisixGateway(),
     ...apisixDemo({ namespace: 'test', host: 'app.example.com' }),
-  ];
-  const store = staging(bed).api.store;
-  for (const m of manifests) store.create(resourceOf(m), m);
+  ]);
   await waitPhase(bed, KEY, 'Initialized');
 });
 
@@ -80,16 +40,6 @@ function canaryRoute(): ApisixRoute | undefined {
 function canaryWeight(): number | undefined {
   return canaryRoute()?.spec.http[0]?.backends.find((b) => b.serviceName === 'podinfo-canary')
     ?.weight;
-}
-
-/** The expected messages in the order first logged (Flagger repeats some, e.g. Promotion completed). */
-function sequence(messages: string[], expected: string[]): string[] {
-  return messages.filter((m, i) => expected.includes(m) && messages.indexOf(m) === i);
-}
-
-function versionOf(result: ClientResult): string {
-  if (result.kind !== 'response') throw new Error(`request failed: ${result.message}`);
-  return (JSON.parse(result.body) as { version: string }).version;
 }
 
 describe('an APISIX canary via routeRef on the playground', () => {
@@ -123,19 +73,15 @@ describe('an APISIX canary via routeRef on the playground', () => {
       120_000,
     );
     expect(canaryWeight()).toBe(50);
-    const n = 4_000;
-    const versions = await Promise.all(
-      Array.from({ length: n }, () =>
-        cluster.sim
-          .send({
-            url: 'http://apisix-gateway.apisix/api/info',
-            headers: { Host: 'app.example.com' },
-            fromNamespace: 'test',
-          })
-          .then(versionOf),
-      ),
+    const share = await canaryShare(
+      bed,
+      {
+        url: 'http://apisix-gateway.apisix/api/info',
+        headers: { Host: 'app.example.com' },
+        fromNamespace: 'test',
+      },
+      4_000,
     );
-    const share = versions.filter((v) => v === '6.0.1').length / n;
     expect(Math.abs(share - 0.5)).toBeLessThan(0.03);
     await cluster.sim.request({
       url: 'http://flagger-loadtester.test/gate/open',
@@ -156,7 +102,7 @@ describe('an APISIX canary via routeRef on the playground', () => {
       'Routing all traffic to primary',
       'Promotion completed! Scaling down podinfo.test',
     ];
-    expect(sequence(log.since(), expected)).toEqual(expected);
+    expect(firstSeen(log.since(), expected)).toEqual(expected);
     expect(canaryWeight()).toBe(0);
   }, 180_000);
 

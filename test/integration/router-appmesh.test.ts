@@ -7,54 +7,20 @@
  * answers 500s is rolled back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { resourceOf } from '../../src/sim/playground';
 import { appMeshScenario, FIREFOX_USER_AGENT } from '../../src/sim/scenarios/appmesh';
-import type { ClientResult } from '../../src/sim/simulation';
 import type { KubeObject } from '../../src/sim/store';
-import { startEngineBed, type EngineBed } from './engine-playground.helpers';
+import type { EngineBed } from './engine-playground.helpers';
+import { canaryShare, firstSeen, startRouterBed } from './router-bed.helpers';
 
 const NS = 'appmesh-demo';
 const KEY = `playground-staging/${NS}/podinfo`;
 const AB_KEY = `playground-staging/${NS}/frontend`;
 const GROUP = 'appmesh.k8s.aws';
 
-/** Prometheus in `monitoring`, where the engine's default metrics server points. */
-const MONITORING = `apiVersion: v1
-kind: Namespace
-metadata: { name: monitoring }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: prometheus, namespace: monitoring, labels: { app: prometheus } }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: prometheus } }
-  template:
-    metadata: { labels: { app: prometheus } }
-    spec:
-      containers:
-        - name: prometheus
-          image: prom/prometheus:v2.53.0
-          ports: [{ name: http, containerPort: 9090 }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: prometheus, namespace: monitoring }
-spec:
-  selector: { app: prometheus }
-  ports: [{ name: http, port: 9090, targetPort: 9090 }]
-`;
-
 let bed: EngineBed;
 
 beforeAll(async () => {
-  bed = await startEngineBed({ playground: { scenario: false } });
-  const store = bed.playground.cluster('staging').api.store;
-  const monitoring = parseAllDocuments(MONITORING).map((d) => d.toJS() as KubeObject);
-  for (const manifest of [...monitoring, ...appMeshScenario()]) {
-    store.create(resourceOf(manifest), manifest);
-  }
+  bed = await startRouterBed(appMeshScenario());
 });
 
 afterAll(async () => {
@@ -91,35 +57,9 @@ function canaryWeightOf(vr: VirtualRouter | undefined): number | undefined {
   )?.weight;
 }
 
-function versionOf(result: ClientResult): string {
-  if (result.kind !== 'response') throw new Error(`request failed: ${result.message}`);
-  return (JSON.parse(result.body) as { version: string }).version;
-}
-
-/**
- * The share of n requests that reached 6.0.1 pods. Sent in small batches: thousands at once
- * would keep the event loop busy for seconds of scaled time, and the canary's P99 latency
- * (a metric check) would see it.
- */
-async function canaryShare(url: string, n: number, headers: Record<string, string> = {}) {
-  const sim = bed.playground.cluster('staging').sim;
-  let canary = 0;
-  for (let sent = 0; sent < n; sent += 20) {
-    const batch = Array.from({ length: Math.min(20, n - sent) }, () =>
-      sim.send({ url, headers, fromNamespace: NS }),
-    );
-    for (const r of await Promise.all(batch)) if (versionOf(r) === '6.0.1') canary++;
-  }
-  return canary / n;
-}
-
-/**
- * Each expected message appears, in this order (a line the engine repeats after a retried
- * status write does not break the sequence).
- */
-function expectInOrder(messages: string[], expected: string[]): void {
-  const distinct = messages.filter((m, i) => expected.includes(m) && messages.indexOf(m) === i);
-  expect(distinct).toEqual(expected);
+/** The share of n requests from the demo namespace that reached 6.0.1 pods. */
+function shareOf(url: string, n: number, headers: Record<string, string> = {}): Promise<number> {
+  return canaryShare(bed, { url, headers, fromNamespace: NS }, n);
 }
 
 describe('App Mesh (appmesh:v1beta2) on the playground', () => {
@@ -185,7 +125,7 @@ describe('App Mesh (appmesh:v1beta2) on the playground', () => {
     expect(hpa?.spec.scaleTargetRef.name).toBe('podinfo-primary');
     expect(bed.messages(`podinfo.${NS}`)).toContain(`Initialization done! podinfo.${NS}`);
     // Everything through the gateway lands on the primary.
-    expect(await canaryShare('http://appmesh-gateway.appmesh-system/', 200)).toBe(0);
+    expect(await shareOf('http://appmesh-gateway.appmesh-system/', 200)).toBe(0);
   }, 90_000);
 
   it('promotes a release with Flagger event sequence; the gateway follows the weights', async () => {
@@ -201,7 +141,7 @@ describe('App Mesh (appmesh:v1beta2) on the playground', () => {
     );
     for (let attempt = 0; attempt < 5 && !measured; attempt++) {
       const before = canaryWeightOf(router('podinfo')) ?? 0;
-      const share = await canaryShare('http://appmesh-gateway.appmesh-system/', 2000);
+      const share = await shareOf('http://appmesh-gateway.appmesh-system/', 2000);
       if (canaryWeightOf(router('podinfo')) === before) measured = { weight: before, share };
     }
     expect(measured).toBeDefined();
@@ -219,9 +159,9 @@ describe('App Mesh (appmesh:v1beta2) on the playground', () => {
       60_000,
     );
     const url = `http://frontend.${NS}:9898/`;
-    expect(await canaryShare(url, 100, { 'user-agent': FIREFOX_USER_AGENT })).toBe(1);
-    expect(await canaryShare(url, 100, { 'user-agent': 'curl/8.5.0' })).toBe(0);
-    expect(await canaryShare(url, 100)).toBe(0);
+    expect(await shareOf(url, 100, { 'user-agent': FIREFOX_USER_AGENT })).toBe(1);
+    expect(await shareOf(url, 100, { 'user-agent': 'curl/8.5.0' })).toBe(0);
+    expect(await shareOf(url, 100)).toBe(0);
 
     await bed.waitFor(() => bed.canary(KEY)?.phase === 'Succeeded', 'podinfo Succeeded', 90_000);
     const messages = bed.messages(`podinfo.${NS}`);
@@ -239,7 +179,7 @@ describe('App Mesh (appmesh:v1beta2) on the playground', () => {
       'Routing all traffic to primary',
       `Promotion completed! Scaling down podinfo.${NS}`,
     ];
-    expectInOrder(rollout, expected);
+    expect(firstSeen(rollout, expected)).toEqual(expected);
     expect(canaryWeightOf(router('podinfo'))).toBe(0);
 
     await bed.waitFor(
@@ -257,8 +197,8 @@ describe('App Mesh (appmesh:v1beta2) on the playground', () => {
       'Routing all traffic to primary',
       `Promotion completed! Scaling down frontend.${NS}`,
     ];
-    expectInOrder(ab, abExpected);
-    expect(await canaryShare(url, 50, { 'user-agent': FIREFOX_USER_AGENT })).toBe(1);
+    expect(firstSeen(ab, abExpected)).toEqual(abExpected);
+    expect(await shareOf(url, 50, { 'user-agent': FIREFOX_USER_AGENT })).toBe(1);
   }, 90_000);
 
   it('rolls back a release that answers 500s after the failed-checks threshold', async () => {

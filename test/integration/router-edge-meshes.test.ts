@@ -7,16 +7,14 @@
  * Releases answering 500s are rolled back with Flagger's texts (Contour, Traefik).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientResult } from '../../src/sim/simulation';
 import type { KubeObject } from '../../src/sim/store';
-import { resourceOf } from '../../src/sim/playground';
 import { contourDemo } from '../../src/sim/scenarios/contour';
-import { monitoringManifests } from '../../src/sim/scenarios/edge';
 import { glooDemo } from '../../src/sim/scenarios/gloo';
 import { kumaDemo } from '../../src/sim/scenarios/kuma';
 import { skipperDemo } from '../../src/sim/scenarios/skipper';
 import { traefikDemo } from '../../src/sim/scenarios/traefik';
-import { startEngineBed, type EngineBed } from './engine-playground.helpers';
+import type { EngineBed } from './engine-playground.helpers';
+import { canaryShare, startRouterBed } from './router-bed.helpers';
 
 type Store = ReturnType<EngineBed['playground']['cluster']>['api']['store'];
 
@@ -111,16 +109,11 @@ const staging = () => bed.playground.cluster('staging');
 beforeAll(async () => {
   // Five rollouts at once: a slower clock than the default keeps timeouts (5 s Prometheus,
   // webhook) and simulated latencies meaningful on a busy machine.
-  bed = await startEngineBed({ speed: 8, playground: { scenario: false } });
-  const store = staging().api.store;
-  for (const manifest of [...monitoringManifests(), ...DEMOS.flatMap((d) => d.manifests)]) {
-    try {
-      store.create(resourceOf(manifest), manifest);
-    } catch (err) {
-      // The proxies' shared pieces (e.g. Kuma's default Mesh) come once per demo.
-      if (!/already exists/.test((err as Error).message)) throw err;
-    }
-  }
+  // The proxies' shared pieces (e.g. Kuma's default Mesh) come once per demo.
+  bed = await startRouterBed(
+    DEMOS.flatMap((d) => d.manifests),
+    { speed: 8 },
+  );
 });
 
 afterAll(async () => {
@@ -130,20 +123,6 @@ afterAll(async () => {
   }
   await bed?.stop();
 });
-
-function versionOf(result: ClientResult): string {
-  if (result.kind !== 'response') throw new Error(`request failed: ${result.message}`);
-  return (JSON.parse(result.body) as { version: string }).version;
-}
-
-async function canaryShare(d: Demo, n: number): Promise<number> {
-  let canary = 0;
-  for (let i = 0; i < n; i++) {
-    const v = versionOf(await staging().sim.send({ url: d.url, fromNamespace: d.ns }));
-    if (v === '6.0.1') canary++;
-  }
-  return canary / n;
-}
 
 function setSuspended(d: Demo, suspend: boolean): void {
   staging().api.store.mutate(CANARIES, d.ns, 'podinfo', (o) => {
@@ -189,7 +168,7 @@ describe('Contour, Gloo, Kuma, Traefik and Skipper rollouts on the playground', 
     for (const d of DEMOS) {
       const weight = d.weight(store, d.ns) ?? -1;
       expect(weight, d.provider).toBeGreaterThanOrEqual(20);
-      const share = await canaryShare(d, 4_000);
+      const share = await canaryShare(bed, { url: d.url, fromNamespace: d.ns }, 4_000);
       if (process.env['EDGE_DEBUG']) console.log(`${d.provider}: weight ${weight}, share ${share}`);
       expect(d.weight(store, d.ns), `${d.provider} weight moved while measuring`).toBe(weight);
       expect(

@@ -6,13 +6,11 @@
  * in-cluster Prometheus. One cluster holds all the canaries, so they run side by side.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { resourceOf } from '../../src/sim/playground';
 import { gatewayApiDemo } from '../../src/sim/scenarios/gateway-api';
 import { istioDemo } from '../../src/sim/scenarios/istio';
-import type { ClientResult } from '../../src/sim/simulation';
-import { StoreError, type KubeObject } from '../../src/sim/store';
-import { startEngineBed, type EngineBed } from './engine-playground.helpers';
+import type { KubeObject } from '../../src/sim/store';
+import type { EngineBed } from './engine-playground.helpers';
+import { canaryShare, startRouterBed } from './router-bed.helpers';
 
 const REVIEWS = 'playground-staging/istio-demo/reviews';
 const RATINGS = 'playground-staging/istio-demo/ratings';
@@ -20,33 +18,6 @@ const CATALOG = 'playground-staging/gateway-demo/catalog';
 const CANARIES = { group: 'flagger.app', resource: 'canaries' } as const;
 const VS = { group: 'networking.istio.io', resource: 'virtualservices' } as const;
 const ROUTES = { group: 'gateway.networking.k8s.io', resource: 'httproutes' } as const;
-
-/** The in-cluster Prometheus the builtin checks query (http://prometheus.monitoring:9090). */
-const PROMETHEUS = `apiVersion: v1
-kind: Namespace
-metadata: { name: monitoring }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: prometheus, namespace: monitoring, labels: { app: prometheus } }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: prometheus } }
-  template:
-    metadata: { labels: { app: prometheus } }
-    spec:
-      containers:
-        - name: prometheus
-          image: prom/prometheus:v2.53.0
-          ports: [{ name: http, containerPort: 9090 }]
----
-apiVersion: v1
-kind: Service
-metadata: { name: prometheus, namespace: monitoring }
-spec:
-  selector: { app: prometheus }
-  ports: [{ name: http, port: 9090, targetPort: 9090 }]
-`;
 
 const PROMOTED = (canary: string) => `Promotion completed! Scaling down ${canary}`;
 
@@ -56,36 +27,14 @@ function staging() {
   return bed.playground.cluster('staging');
 }
 
-function apply(manifests: KubeObject[]): void {
-  for (const m of manifests) {
-    try {
-      staging().api.store.create(resourceOf(m), m);
-    } catch (err) {
-      // Several demos share a namespace and its loadtester.
-      if (!(err instanceof StoreError && err.reason === 'AlreadyExists')) throw err;
-    }
-  }
-}
-
-function versionOf(result: ClientResult): string {
-  if (result.kind !== 'response') throw new Error(`request failed: ${result.message}`);
-  return (JSON.parse(result.body) as { version: string }).version;
-}
-
 /** The share of `n` requests to `url` answered by the given podinfo version. */
-async function shareOf(
+function shareOf(
   url: string,
   version: string,
   n: number,
   headers: Record<string, string> = {},
 ): Promise<number> {
-  let hits = 0;
-  for (let i = 0; i < n; i++) {
-    if (versionOf(await staging().sim.send({ url, headers })) === version) hits++;
-    // Let the engine's timers and I/O run: a starved event loop delays its lease renewals.
-    if (i % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
-  }
-  return hits / n;
+  return canaryShare(bed, { url, headers }, n, version);
 }
 
 /**
@@ -138,11 +87,12 @@ function rolloutOf(canary: string): string[] {
 }
 
 beforeAll(async () => {
-  bed = await startEngineBed({ playground: { scenario: false } });
-  apply(parseAllDocuments(PROMETHEUS).map((d) => d.toJS() as KubeObject));
-  apply(istioDemo());
-  apply(istioDemo({ name: 'ratings', ingressGateway: false, abIterations: 4 }));
-  apply(gatewayApiDemo());
+  // Several demos share a namespace and its loadtester.
+  bed = await startRouterBed([
+    ...istioDemo(),
+    ...istioDemo({ name: 'ratings', ingressGateway: false, abIterations: 4 }),
+    ...gatewayApiDemo(),
+  ]);
 });
 
 afterAll(async () => {

@@ -6,52 +6,16 @@
  * `threshold`) promoted as written.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resourceOf } from '../../src/sim/playground';
 import { linkerdControlPlane, linkerdDemo, osmDemo } from '../../src/sim/scenarios/linkerd';
-import type { ClientResult } from '../../src/sim/simulation';
 import type { KubeObject } from '../../src/sim/store';
-import { startEngineBed, type EngineBed } from './engine-playground.helpers';
+import type { EngineBed } from './engine-playground.helpers';
 import { editCanary, mark, staging, waitPhase } from './engine-scenarios.helpers';
+import { canaryShare, firstSeen, startRouterBed } from './router-bed.helpers';
 
 const SPLITS = { group: 'split.smi-spec.io', resource: 'trafficsplits' };
 const MESH = 'playground-staging/mesh/podinfo';
 const LEGACY = 'playground-staging/legacy/podinfo';
 const OSM = 'playground-staging/osm-demo/podinfo';
-
-/** Prometheus in `monitoring`, where the engine's default metrics server points. */
-const MONITORING: KubeObject[] = [
-  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'monitoring' } },
-  {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'prometheus', namespace: 'monitoring', labels: { app: 'prometheus' } },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: 'prometheus' } },
-      template: {
-        metadata: { labels: { app: 'prometheus' } },
-        spec: {
-          containers: [
-            {
-              name: 'prometheus',
-              image: 'prom/prometheus:v2.53.0',
-              ports: [{ name: 'http', containerPort: 9090 }],
-            },
-          ],
-        },
-      },
-    },
-  },
-  {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: 'prometheus', namespace: 'monitoring' },
-    spec: {
-      selector: { app: 'prometheus' },
-      ports: [{ name: 'http', port: 9090, targetPort: 9090 }],
-    },
-  },
-];
 
 /** The seed: a Linkerd canary as Flagger's v1alpha3 docs wrote it. */
 const LEGACY_CANARY: KubeObject = {
@@ -89,18 +53,14 @@ let bed: EngineBed;
 const logs: { legacy?: ReturnType<typeof mark>; osm?: ReturnType<typeof mark> } = {};
 
 beforeAll(async () => {
-  bed = await startEngineBed({ playground: { scenario: false } });
   const legacy = linkerdDemo({ namespace: 'legacy' }).filter((o) => o.kind !== 'Canary');
-  const manifests = [
-    ...MONITORING,
+  bed = await startRouterBed([
     ...linkerdControlPlane(),
     ...linkerdDemo({ namespace: 'mesh' }),
     ...legacy,
     LEGACY_CANARY,
     ...osmDemo({ namespace: 'osm-demo' }),
-  ];
-  const store = staging(bed).api.store;
-  for (const m of manifests) store.create(resourceOf(m), m);
+  ]);
   await waitPhase(bed, MESH, 'Initialized');
   await waitPhase(bed, LEGACY, 'Initialized');
   await waitPhase(bed, OSM, 'Initialized');
@@ -116,16 +76,6 @@ function splitWeight(namespace: string): number | undefined {
   const ts = staging(bed).api.store.get(SPLITS, namespace, 'podinfo') as TrafficSplit | undefined;
   const w = ts?.spec.backends.find((b) => b.service === 'podinfo-canary')?.weight;
   return w === undefined ? undefined : Number(w);
-}
-
-/** The expected messages in the order first logged (Flagger repeats some, e.g. Promotion completed). */
-function sequence(messages: string[], expected: string[]): string[] {
-  return messages.filter((m, i) => expected.includes(m) && messages.indexOf(m) === i);
-}
-
-function versionOf(result: ClientResult): string {
-  if (result.kind !== 'response') throw new Error(`request failed: ${result.message}`);
-  return (JSON.parse(result.body) as { version: string }).version;
 }
 
 describe('Linkerd canaries on the playground', () => {
@@ -167,13 +117,7 @@ describe('Linkerd canaries on the playground', () => {
       120_000,
     );
     expect(splitWeight('mesh')).toBe(50);
-    const n = 4_000;
-    const versions = await Promise.all(
-      Array.from({ length: n }, () =>
-        cluster.sim.send({ url: 'http://podinfo.mesh:9898/' }).then(versionOf),
-      ),
-    );
-    const share = versions.filter((v) => v === '6.0.1').length / n;
+    const share = await canaryShare(bed, { url: 'http://podinfo.mesh:9898/' }, 4_000);
     expect(Math.abs(share - 0.5)).toBeLessThan(0.03);
 
     await cluster.sim.request({
@@ -196,7 +140,7 @@ describe('Linkerd canaries on the playground', () => {
       'Routing all traffic to primary',
       'Promotion completed! Scaling down podinfo.mesh',
     ];
-    expect(sequence(log.since(), expected)).toEqual(expected);
+    expect(firstSeen(log.since(), expected)).toEqual(expected);
     expect(splitWeight('mesh')).toBe(0);
   }, 180_000);
 
@@ -213,7 +157,7 @@ describe('Linkerd canaries on the playground', () => {
       'Routing all traffic to primary',
       'Promotion completed! Scaling down podinfo.legacy',
     ];
-    expect(sequence(messages, expected)).toEqual(expected);
+    expect(firstSeen(messages, expected)).toEqual(expected);
     // threshold 99 is a minimum success rate, 500 a maximum duration: neither ever halts it.
     expect(messages.filter((m) => /success rate|request duration/.test(m))).toEqual([]);
     const legacy = staging(bed).api.store.get(
@@ -236,7 +180,7 @@ describe('Linkerd canaries on the playground', () => {
       'Copying podinfo.osm-demo template spec to podinfo-primary.osm-demo',
       'Promotion completed! Scaling down podinfo.osm-demo',
     ];
-    expect(sequence(messages, expected)).toEqual(expected);
+    expect(firstSeen(messages, expected)).toEqual(expected);
     expect(messages.filter((m) => /success rate|request duration/.test(m))).toEqual([]);
     const osmSplit = staging(bed).api.store.get(SPLITS, 'osm-demo', 'podinfo');
     expect(osmSplit?.apiVersion).toBe('split.smi-spec.io/v1alpha2');

@@ -5,13 +5,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApisixRouter, trafficRouterFor } from '../../src/core/routers';
-import { DeploymentController } from '../../src/core/workloads';
-import type { ClientResult } from '../../src/sim/simulation';
 import type { KubeObject, ResourceRef } from '../../src/sim/store';
 import { R } from '../../src/sim/store';
 import { deployment, parseExposition, service, sumWhere } from '../support/sim-cluster';
 import type { Rig } from './engine-support';
 import { NS, podinfoCanary, podinfoConfig, podinfoDeployment, startRig } from './engine-support';
+import { releaseShare, startCanary, versionOf } from './engine-router-release.support';
 
 const ROUTES: ResourceRef = { group: 'apisix.apache.org', resource: 'apisixroutes' };
 
@@ -76,35 +75,10 @@ function installGateway(r: Rig): void {
   r.cluster.apply(R.services, service('apisix', 'apisix-gateway', 'apisix', 80));
 }
 
-async function startCanary(r: Rig): Promise<void> {
-  await r.initialize();
-  r.cluster.store.mutate(R.deployments, NS, 'podinfo', (o) => {
-    const spec = o.spec as { template: { spec: { containers: { image: string }[] } } };
-    spec.template.spec.containers[0]!.image = 'ghcr.io/stefanprodan/podinfo:6.0.1';
-  });
-  const workload = new DeploymentController(r.api, r.options);
-  await workload.scaleFromZero(r.canary());
-  await r.until(() => workload.isCanaryReady(r.canary()));
-  await r.until(() => workload.isPrimaryReady(r.canary()));
-}
-
-function versionOf(result: ClientResult): string {
-  if (result.kind !== 'response') throw new Error(`request failed: ${result.message}`);
-  return (JSON.parse(result.body) as { version: string }).version;
-}
-
 /** Requests through the gateway Service with the route's Host, as the tutorial's hey does. */
-async function canaryShare(r: Rig, n: number) {
-  let canary = 0;
-  for (let i = 0; i < n; i++) {
-    const result = await r.cluster.sim.send({
-      url: 'http://apisix-gateway.apisix/api/info',
-      headers: { Host: 'app.example.com' },
-      fromNamespace: NS,
-    });
-    if (versionOf(result) === '6.0.1') canary++;
-  }
-  return canary / n;
+function canaryShare(r: Rig, n: number): Promise<number> {
+  const url = 'http://apisix-gateway.apisix/api/info';
+  return releaseShare(r, n, { url, headers: { Host: 'app.example.com' }, fromNamespace: NS });
 }
 
 const clone = (r: Rig) => r.cluster.get<ApisixRoute>(ROUTES, NS, 'podinfo-podinfo-canary');

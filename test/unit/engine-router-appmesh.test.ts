@@ -11,8 +11,6 @@ import {
   type VirtualRouter,
 } from '../../src/core/routers/appmesh';
 import { AppMeshV1beta1Router } from '../../src/core/routers/appmesh-v1beta1';
-import { DeploymentController } from '../../src/core/workloads';
-import type { ClientResult } from '../../src/sim/simulation';
 import type { KubeObject } from '../../src/sim/store';
 import { R } from '../../src/sim/store';
 import { APPMESH } from '../../src/sim/traffic/appmesh';
@@ -25,6 +23,7 @@ import {
   podinfoHpa,
   startRig,
 } from './engine-support';
+import { releaseShare, startCanary, versionOf } from './engine-router-release.support';
 
 let rig: Rig | undefined;
 afterEach(() => {
@@ -68,31 +67,8 @@ function objects(canary: KubeObject) {
   ];
 }
 
-function versionOf(result: ClientResult): string {
-  if (result.kind !== 'response') throw new Error(`request failed: ${result.message}`);
-  return (JSON.parse(result.body) as { version: string }).version;
-}
-
-async function canaryShare(r: Rig, n: number, headers: Record<string, string> = {}) {
-  let canary = 0;
-  for (let i = 0; i < n; i++) {
-    const v = versionOf(await r.cluster.sim.send({ url: `http://podinfo.${NS}:9898/`, headers }));
-    if (v === '6.0.1') canary++;
-  }
-  return canary / n;
-}
-
-/** Initializes, then runs a 6.0.1 canary next to the 6.0.0 primary. */
-async function startCanary(r: Rig): Promise<void> {
-  await r.initialize();
-  r.cluster.store.mutate(R.deployments, NS, 'podinfo', (o) => {
-    const spec = o.spec as { template: { spec: { containers: { image: string }[] } } };
-    spec.template.spec.containers[0]!.image = 'ghcr.io/stefanprodan/podinfo:6.0.1';
-  });
-  const workload = new DeploymentController(r.api, r.options);
-  await workload.scaleFromZero(r.canary());
-  await r.until(() => workload.isCanaryReady(r.canary()));
-  await r.until(() => workload.isPrimaryReady(r.canary()));
+function canaryShare(r: Rig, n: number, headers: Record<string, string> = {}): Promise<number> {
+  return releaseShare(r, n, { url: `http://podinfo.${NS}:9898/`, headers });
 }
 
 describe('AppMeshV1beta2Router (appmesh_v1beta2.go)', () => {

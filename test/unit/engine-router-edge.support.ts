@@ -4,8 +4,6 @@
  * started release (6.0.1 canary next to the 6.0.0 primary), and the canary's share of
  * requests sent the way the provider's tutorial sends them.
  */
-import { DeploymentController } from '../../src/core/workloads';
-import type { ClientResult } from '../../src/sim/simulation';
 import type { KubeObject, ResourceRef } from '../../src/sim/store';
 import { R } from '../../src/sim/store';
 import { deployment, parseExposition, service } from '../support/sim-cluster';
@@ -18,6 +16,7 @@ import {
   podinfoHpa,
   startRig,
 } from './engine-support';
+import { releaseShare } from './engine-router-release.support';
 
 export const FLUX = {
   'kustomize.toolkit.fluxcd.io/reconcile': 'disabled',
@@ -61,38 +60,19 @@ export function installProxy(r: Rig, namespace: string, name: string, image: str
 }
 
 /** Initializes, then releases 6.0.1 and waits until both versions serve. */
-export async function startCanary(r: Rig): Promise<void> {
-  await r.initialize();
-  r.cluster.store.mutate(R.deployments, NS, 'podinfo', (o) => {
-    const spec = o.spec as { template: { spec: { containers: { image: string }[] } } };
-    spec.template.spec.containers[0]!.image = 'ghcr.io/stefanprodan/podinfo:6.0.1';
-  });
-  const workload = new DeploymentController(r.api, r.options);
-  await workload.scaleFromZero(r.canary());
-  await r.until(() => workload.isCanaryReady(r.canary()));
-  await r.until(() => workload.isPrimaryReady(r.canary()));
-}
+export {
+  /** The share of n requests the 6.0.1 canary answers. */
+  startCanary,
+} from './engine-router-release.support';
 
-function versionOf(result: ClientResult): string {
-  if (result.kind !== 'response') throw new Error(`request failed: ${result.message}`);
-  if (result.status !== 200) throw new Error(`HTTP ${result.status}: ${result.body}`);
-  return (JSON.parse(result.body) as { version: string }).version;
-}
-
-/** The share of n requests the 6.0.1 canary answers. */
-export async function canaryShare(
+/** The share of n requests the 6.0.1 canary answers, sent from the test namespace. */
+export function canaryShare(
   r: Rig,
   n: number,
   url: string,
   headers: Record<string, string> = {},
 ): Promise<number> {
-  let canary = 0;
-  for (let i = 0; i < n; i++) {
-    const v = versionOf(await r.cluster.sim.send({ url, headers, fromNamespace: NS }));
-    if (v === '6.0.1') canary++;
-    else if (v !== '6.0.0') throw new Error(`unexpected version ${v}`);
-  }
-  return canary / n;
+  return releaseShare(r, n, { url, headers, fromNamespace: NS });
 }
 
 export async function samples(r: Rig) {

@@ -4,12 +4,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayApiRouter, trafficRouterFor } from '../../src/core/routers';
-import { DeploymentController } from '../../src/core/workloads';
-import type { ClientResult } from '../../src/sim/simulation';
 import type { KubeObject } from '../../src/sim/store';
 import { R } from '../../src/sim/store';
 import type { Rig } from './engine-support';
 import { NS, podinfoCanary, startRig, tutorialObjects } from './engine-support';
+import { releaseShare, startCanary } from './engine-router-release.support';
 
 const ROUTES = { group: 'gateway.networking.k8s.io', resource: 'httproutes' } as const;
 const GATEWAYS = { group: 'gateway.networking.k8s.io', resource: 'gateways' } as const;
@@ -52,31 +51,8 @@ function gatewayRig(provider: string, analysis: Record<string, unknown> = {}): R
   return r;
 }
 
-function versionOf(result: ClientResult): string {
-  if (result.kind !== 'response') throw new Error(`request failed: ${result.message}`);
-  return (JSON.parse(result.body) as { version: string }).version;
-}
-
-async function canaryShare(r: Rig, n: number, headers: Record<string, string> = {}) {
-  let canary = 0;
-  for (let i = 0; i < n; i++) {
-    const v = versionOf(await r.cluster.sim.send({ url: 'http://app.example.com/', headers }));
-    if (v === '6.0.1') canary++;
-    else expect(v).toBe('6.0.0');
-  }
-  return canary / n;
-}
-
-async function startCanary(r: Rig): Promise<void> {
-  await r.initialize();
-  r.cluster.store.mutate(R.deployments, NS, 'podinfo', (o) => {
-    const spec = o.spec as { template: { spec: { containers: { image: string }[] } } };
-    spec.template.spec.containers[0]!.image = 'ghcr.io/stefanprodan/podinfo:6.0.1';
-  });
-  const workload = new DeploymentController(r.api, r.options);
-  await workload.scaleFromZero(r.canary());
-  await r.until(() => workload.isCanaryReady(r.canary()));
-  await r.until(() => workload.isPrimaryReady(r.canary()));
+function canaryShare(r: Rig, n: number, headers: Record<string, string> = {}): Promise<number> {
+  return releaseShare(r, n, { url: 'http://app.example.com/', headers });
 }
 
 const backend = (name: string, weight: number) => ({

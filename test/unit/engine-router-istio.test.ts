@@ -5,12 +5,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { IstioRouter, trafficRouterFor } from '../../src/core/routers';
 import { CONFIG_ANNOTATION } from '../../src/core/routers/istio';
-import { DeploymentController } from '../../src/core/workloads';
-import type { ClientResult } from '../../src/sim/simulation';
 import type { KubeObject } from '../../src/sim/store';
 import { R } from '../../src/sim/store';
 import type { Rig } from './engine-support';
 import { NS, podinfoCanary, startRig, tutorialObjects } from './engine-support';
+import { releaseShare, startCanary } from './engine-router-release.support';
 
 const VS = { group: 'networking.istio.io', resource: 'virtualservices' } as const;
 const DR = { group: 'networking.istio.io', resource: 'destinationrules' } as const;
@@ -67,19 +66,13 @@ function istioRig(service: Record<string, unknown> = {}, analysis: Record<string
   return r;
 }
 
-function versionOf(result: ClientResult): string {
-  if (result.kind !== 'response') throw new Error(`request failed: ${result.message}`);
-  return (JSON.parse(result.body) as { version: string }).version;
-}
-
-async function canaryShare(r: Rig, n: number, url: string, headers: Record<string, string> = {}) {
-  let canary = 0;
-  for (let i = 0; i < n; i++) {
-    const v = versionOf(await r.cluster.sim.send({ url, headers, fromNamespace: NS }));
-    if (v === '6.0.1') canary++;
-    else expect(v).toBe('6.0.0');
-  }
-  return canary / n;
+function canaryShare(
+  r: Rig,
+  n: number,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<number> {
+  return releaseShare(r, n, { url, headers, fromNamespace: NS });
 }
 
 /** istio_requests_total of one destination workload, summed over its series. */
@@ -93,18 +86,6 @@ async function istioRequests(r: Rig, workload: string): Promise<number> {
       total += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return total;
-}
-
-async function startCanary(r: Rig): Promise<void> {
-  await r.initialize();
-  r.cluster.store.mutate(R.deployments, NS, 'podinfo', (o) => {
-    const spec = o.spec as { template: { spec: { containers: { image: string }[] } } };
-    spec.template.spec.containers[0]!.image = 'ghcr.io/stefanprodan/podinfo:6.0.1';
-  });
-  const workload = new DeploymentController(r.api, r.options);
-  await workload.scaleFromZero(r.canary());
-  await r.until(() => workload.isCanaryReady(r.canary()));
-  await r.until(() => workload.isPrimaryReady(r.canary()));
 }
 
 describe('IstioRouter (istio.go)', () => {

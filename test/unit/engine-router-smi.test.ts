@@ -6,13 +6,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SmiRouter, smiRouterOptionsFor, trafficRouterFor } from '../../src/core/routers';
-import { DeploymentController } from '../../src/core/workloads';
-import type { ClientResult } from '../../src/sim/simulation';
 import type { KubeObject, ResourceRef } from '../../src/sim/store';
 import { R } from '../../src/sim/store';
 import { parseExposition, sumWhere } from '../support/sim-cluster';
 import type { Rig } from './engine-support';
 import { NS, podinfoCanary, podinfoConfig, podinfoDeployment, startRig } from './engine-support';
+import { releaseShare, startCanary } from './engine-router-release.support';
 
 const SPLITS: ResourceRef = { group: 'split.smi-spec.io', resource: 'trafficsplits' };
 const ROUTE_GROUPS: ResourceRef = { group: 'specs.smi-spec.io', resource: 'httproutegroups' };
@@ -51,32 +50,9 @@ function joinMesh(r: Rig, mesh: 'linkerd' | 'osm'): void {
   });
 }
 
-/** Initializes, then starts a 6.0.1 canary as checkCanaryStatus does. */
-async function startCanary(r: Rig): Promise<void> {
-  await r.initialize();
-  r.cluster.store.mutate(R.deployments, NS, 'podinfo', (o) => {
-    const spec = o.spec as { template: { spec: { containers: { image: string }[] } } };
-    spec.template.spec.containers[0]!.image = 'ghcr.io/stefanprodan/podinfo:6.0.1';
-  });
-  const workload = new DeploymentController(r.api, r.options);
-  await workload.scaleFromZero(r.canary());
-  await r.until(() => workload.isCanaryReady(r.canary()));
-  await r.until(() => workload.isPrimaryReady(r.canary()));
-}
-
-function versionOf(result: ClientResult): string {
-  if (result.kind !== 'response') throw new Error(`request failed: ${result.message}`);
-  return (JSON.parse(result.body) as { version: string }).version;
-}
-
 /** The share of n requests to the apex Service, sent from inside the mesh, the canary answered. */
-async function canaryShare(r: Rig, n: number, headers: Record<string, string> = {}) {
-  let canary = 0;
-  for (let i = 0; i < n; i++) {
-    const result = await r.cluster.sim.send({ url: `http://podinfo.${NS}/`, headers });
-    if (versionOf(result) === '6.0.1') canary++;
-  }
-  return canary / n;
+function canaryShare(r: Rig, n: number, headers: Record<string, string> = {}): Promise<number> {
+  return releaseShare(r, n, { url: `http://podinfo.${NS}/`, headers });
 }
 
 const split = (r: Rig) => r.cluster.get<TrafficSplit>(SPLITS, NS, 'podinfo');

@@ -2,11 +2,13 @@
  * What the routers that own one `<apex>` routing object (contour, gloo, kuma, traefik) share:
  * the object's metadata from spec.service.apex (Flagger's newMetadata + filterMetadata), the
  * "has it drifted" test that ignores weights (cmp.Diff with cmpopts.IgnoreFields(..., "Weight")),
- * and the Kubernetes "not found" text a Go client's error carries.
+ * the get / create / update-if-drifted reconcile built on them, and the Kubernetes "not found"
+ * text a Go client's error carries.
  */
 import type { Canary, StringMap } from '../canary';
 import { canonicalJson } from '../canary';
-import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
+import type { KubeApi, KubeObject, ObjectMeta, ObjectRef } from '../kube/api';
+import { ownedBy, reconcileObject } from './upsert';
 import { flaggerManagedAnnotations } from './metadata';
 
 export interface ApexMetadata {
@@ -19,6 +21,25 @@ export function apexMetadata(canary: Canary): ApexMetadata {
   return {
     labels: { ...(apex?.labels ?? {}) },
     annotations: flaggerManagedAnnotations(apex?.annotations),
+  };
+}
+
+/**
+ * A generated object's metadata: its name and namespace (none for a cluster-scoped object), the
+ * apex labels and annotations, and the Canary as controller owner when the router sets it.
+ */
+export function apexObjectMetadata(
+  canary: Canary,
+  ref: { name: string; namespace?: string },
+  meta: ApexMetadata,
+  ownerRefs: boolean,
+): ObjectMeta {
+  return {
+    name: ref.name,
+    ...(ref.namespace ? { namespace: ref.namespace } : {}),
+    labels: meta.labels,
+    annotations: meta.annotations,
+    ...ownedBy(canary, ownerRefs),
   };
 }
 
@@ -59,4 +80,55 @@ export async function getExisting<T extends KubeObject>(
   const found = await api.get<T>(ref);
   if (!found) throw new Error(notFoundText(resource, ref.name));
   return found;
+}
+
+/** Flagger's texts for an apex object's failed get, create and update (name, namespace, error). */
+export interface ApexErrorTexts {
+  getQueryError(name: string, ns: string, err: string): string;
+  createError(name: string, ns: string, err: string): string;
+  updateError(name: string, ns: string, err: string): string;
+}
+
+/** One apex object's reconcile: the provider's object shape and Flagger's error texts. */
+export interface ApexObjectReconcile<T extends KubeObject> {
+  ref: ObjectRef;
+  /** Set the Canary as the created object's controller owner (the routers' setOwnerRefs). */
+  ownedByCanary: boolean;
+  /** The object to create when there is none, given its metadata. */
+  create: (metadata: ObjectMeta) => T;
+  /** The wanted spec, given the object in place; weights are left out of the comparison. */
+  spec: (existing: T) => T['spec'];
+  texts: ApexErrorTexts;
+}
+
+/**
+ * Flagger's reconcile of an apex routing object: get it; create it when absent (metadata from
+ * spec.service.apex); otherwise replace its spec (weights included, as Flagger's update puts the
+ * new spec in whole), labels and annotations when any of them drifted.
+ */
+export async function reconcileApexObject<T extends KubeObject & { spec?: unknown }>(
+  api: KubeApi,
+  canary: Canary,
+  r: ApexObjectReconcile<T>,
+): Promise<void> {
+  const { name, namespace = '' } = r.ref;
+  const metadata = apexMetadata(canary);
+  await reconcileObject<T>(api, {
+    ref: r.ref,
+    create: () => r.create(apexObjectMetadata(canary, r.ref, metadata, r.ownedByCanary)),
+    drifted: (existing) =>
+      specDrifted(r.spec(existing), existing.spec) || metadataDrifted(existing, metadata),
+    updated: (existing) => {
+      const clone = structuredClone(existing);
+      clone.spec = r.spec(existing);
+      clone.metadata.labels = metadata.labels;
+      clone.metadata.annotations = metadata.annotations;
+      return clone;
+    },
+    texts: {
+      get: (err) => r.texts.getQueryError(name, namespace, err),
+      create: (err) => r.texts.createError(name, namespace, err),
+      update: (err) => r.texts.updateError(name, namespace, err),
+    },
+  });
 }

@@ -8,7 +8,8 @@ import type { Canary } from '../canary';
 import { canonicalJson, serviceNames } from '../canary';
 import type { Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
-import { canaryOwnerReference, errorText } from '../workloads/common';
+import { errorText } from '../workloads/common';
+import { ownedBy, reconcileObject, withFlaggerError } from './upsert';
 
 const API_VERSION = 'apisix.apache.org/v2';
 const MAX_PRIORITY = 10000;
@@ -76,12 +77,10 @@ export class ApisixRouter implements TrafficRouter {
     if (routeName === '') throw new Error(selectorEmpty());
     const ns = canary.metadata.namespace ?? '';
 
-    let route: ApisixRoute | undefined;
-    try {
-      route = await this.api.get<ApisixRoute>(routeRef(ns, routeName));
-    } catch (err) {
-      throw new Error(routeGetError(routeName, ns, errorText(err)), { cause: err });
-    }
+    const route: ApisixRoute | undefined = await withFlaggerError(
+      () => this.api.get<ApisixRoute>(routeRef(ns, routeName)),
+      (err) => routeGetError(routeName, ns, err),
+    );
     if (!route) throw new Error(routeGetError(routeName, ns, notFound(routeName)));
 
     const clone = structuredClone(route);
@@ -109,14 +108,9 @@ export class ApisixRouter implements TrafficRouter {
     const spec = { ...clone.spec, http: [target] };
 
     const canaryRouteName = `${routeName}-${apex}-canary`;
-    let existing: ApisixRoute | undefined;
-    try {
-      existing = await this.api.get<ApisixRoute>(routeRef(ns, canaryRouteName));
-    } catch (err) {
-      throw new Error(queryError(canaryRouteName, ns, errorText(err)), { cause: err });
-    }
-    if (!existing) {
-      const created: ApisixRoute = {
+    await reconcileObject<ApisixRoute>(this.api, {
+      ref: routeRef(ns, canaryRouteName),
+      create: () => ({
         apiVersion: API_VERSION,
         kind: 'ApisixRoute',
         metadata: {
@@ -124,27 +118,19 @@ export class ApisixRouter implements TrafficRouter {
           namespace: ns,
           ...(clone.metadata.annotations ? { annotations: clone.metadata.annotations } : {}),
           ...(clone.metadata.labels ? { labels: clone.metadata.labels } : {}),
-          ...(this.setOwnerRefs ? { ownerReferences: [canaryOwnerReference(canary)] } : {}),
+          ...ownedBy(canary, this.setOwnerRefs),
         },
         spec,
-      };
-      try {
-        await this.api.create(created);
-      } catch (err) {
-        throw new Error(createError(canaryRouteName, ns, errorText(err)), { cause: err });
-      }
-      return;
-    }
-    // cmp.Diff ignoring the backends' weights: the clone's routing state stays as it is.
-    if (withoutWeights(existing.spec) !== withoutWeights(spec)) {
-      const next = structuredClone(existing);
-      next.spec = spec;
-      try {
-        await this.api.replace(next);
-      } catch (err) {
-        throw new Error(updateError(canaryRouteName, ns, errorText(err)), { cause: err });
-      }
-    }
+      }),
+      // cmp.Diff ignoring the backends' weights: the clone's routing state stays as it is.
+      drifted: (existing) => withoutWeights(existing.spec) !== withoutWeights(spec),
+      updated: (existing) => ({ ...structuredClone(existing), spec }),
+      texts: {
+        get: (err) => queryError(canaryRouteName, ns, err),
+        create: (err) => createError(canaryRouteName, ns, err),
+        update: (err) => updateError(canaryRouteName, ns, err),
+      },
+    });
   }
 
   /** The primary backend's weight; the canary has the rest of 100. */
@@ -188,12 +174,10 @@ export class ApisixRouter implements TrafficRouter {
   private async getCanaryRoute(canary: Canary): Promise<ApisixRoute> {
     const ns = canary.metadata.namespace ?? '';
     const name = `${canary.spec.routeRef?.name ?? ''}-${serviceNames(canary).apex}-canary`;
-    let route: ApisixRoute | undefined;
-    try {
-      route = await this.api.get<ApisixRoute>(routeRef(ns, name));
-    } catch (err) {
-      throw new Error(lowerQueryError(name, ns, errorText(err)), { cause: err });
-    }
+    const route: ApisixRoute | undefined = await withFlaggerError(
+      () => this.api.get<ApisixRoute>(routeRef(ns, name)),
+      (err) => lowerQueryError(name, ns, err),
+    );
     if (!route) throw new Error(lowerQueryError(name, ns, notFound(name)));
     return route;
   }

@@ -4,12 +4,11 @@
  * annotations, the apex metadata).
  */
 import type { Canary, StringMap } from '../canary';
-import { canonicalJson, tryParseGoDuration } from '../canary';
+import { tryParseGoDuration } from '../canary';
 import type { WorkloadMetadata } from '../controller/ports';
-import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
+import type { KubeObject } from '../kube/api';
 import type { WorkloadOptions } from '../workloads';
-import { errorText } from '../workloads/common';
-import { flaggerManagedAnnotations } from './metadata';
+import type { ApexMetadata } from './apex-object';
 
 /** pkg/apis/appmesh: the Canary annotation that turns on Envoy access logs. */
 export const ACCESS_LOG_ANNOTATION = 'appmesh.flagger.app/accesslog';
@@ -146,19 +145,6 @@ export function gatewayAnnotations(canary: Canary): StringMap {
   return a;
 }
 
-/** The apex CustomMetadata as Flagger puts it on virtual nodes (annotations via filterMetadata). */
-export function apexMetadata(canary: Canary): { labels: StringMap; annotations: StringMap } {
-  const apex = canary.spec.service.apex;
-  return {
-    labels: { ...(apex?.labels ?? {}) },
-    annotations: flaggerManagedAnnotations(apex?.annotations),
-  };
-}
-
-export function sameMap(a: StringMap | undefined, b: StringMap | undefined): boolean {
-  return canonicalJson(a ?? {}) === canonicalJson(b ?? {});
-}
-
 /** The spec without the fields the App Mesh controller's webhook fills in (awsName, meshRef). */
 export function withoutControllerFields<T extends { awsName?: unknown; meshRef?: unknown }>(
   spec: T | undefined,
@@ -168,14 +154,21 @@ export function withoutControllerFields<T extends { awsName?: unknown; meshRef?:
   return rest;
 }
 
-export async function getOrWrap<T extends KubeObject>(
-  api: KubeApi,
-  ref: ObjectRef,
-  wrap: (err: string) => string,
-): Promise<T | undefined> {
-  try {
-    return await api.get<T>(ref);
-  } catch (err) {
-    throw new Error(wrap(errorText(err)), { cause: err });
-  }
+/** The object with the apex labels and annotations (replacing its own). */
+export function withMetadata<T extends KubeObject>(object: T, meta: ApexMetadata): T {
+  object.metadata.labels = meta.labels;
+  object.metadata.annotations = meta.annotations;
+  return object;
+}
+
+/** Flagger's texts for a VirtualNode's failed get, create and update. */
+export function virtualNodeTexts(
+  name: string,
+  ns: string,
+): Record<'get' | 'create' | 'update', (err: string) => string> {
+  return {
+    get: (err: string) => appMeshTexts.virtualNodeGetQueryError(name, err),
+    create: (err: string) => appMeshTexts.virtualNodeCreateError(name, ns, err),
+    update: (err: string) => appMeshTexts.virtualNodeUpdateError(name, err),
+  };
 }

@@ -10,20 +10,20 @@ import type { Canary, StringMap } from '../canary';
 import { canonicalJson, serviceNames } from '../canary';
 import type { Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
-import { canaryOwnerReference, errorText } from '../workloads/common';
 import type { AppMeshRouterOptions, HTTPRouteHeader } from './appmesh-common';
 import {
   ACCESS_LOG_ANNOTATION,
-  apexMetadata,
   appMeshTexts,
   gatewayAnnotations,
-  getOrWrap,
   matchHeaders,
   portProtocol,
   retrySettings,
   routePrefix,
-  sameMap,
+  virtualNodeTexts,
+  withMetadata,
 } from './appmesh-common';
+import { getOrFail, ownedBy, reconcileObject, withFlaggerError } from './upsert';
+import { apexMetadata, apexObjectMetadata, metadataDrifted } from './apex-object';
 
 export const APPMESH_V1BETA1 = 'appmesh.k8s.aws/v1beta1';
 
@@ -116,11 +116,10 @@ export class AppMeshV1beta1Router implements TrafficRouter {
       ],
     ];
     for (const [step, wrap] of steps) {
-      try {
-        await step();
-      } catch (err) {
-        throw new Error(wrap(errorText(err)), { cause: err });
-      }
+      await withFlaggerError(
+        () => step(),
+        (err) => wrap(err),
+      );
     }
   }
 
@@ -142,47 +141,22 @@ export class AppMeshV1beta1Router implements TrafficRouter {
     if (backends.length > 0) spec.backends = backends;
 
     const meta = apexMetadata(canary);
-    const existing = await getOrWrap<VirtualNodeV1>(this.api, ref('VirtualNode', ns, name), (e) =>
-      appMeshTexts.virtualNodeGetQueryError(name, e),
-    );
-    if (!existing) {
-      try {
-        await this.api.create<VirtualNodeV1>({
-          apiVersion: APPMESH_V1BETA1,
-          kind: 'VirtualNode',
-          metadata: {
-            name,
-            namespace: ns,
-            labels: meta.labels,
-            annotations: meta.annotations,
-            ...this.owner(canary),
-          },
-          spec,
-        });
-      } catch (err) {
-        throw new Error(appMeshTexts.virtualNodeCreateError(name, ns, errorText(err)), {
-          cause: err,
-        });
-      }
-      return;
-    }
-    // Flagger compares the new labels with the node's annotations here (a slip that rewrites
-    // the node on every run); Aviary compares annotations with annotations.
-    if (
-      canonicalJson(spec) !== canonicalJson(existing.spec ?? null) ||
-      !sameMap(meta.labels, existing.metadata.labels) ||
-      !sameMap(meta.annotations, existing.metadata.annotations)
-    ) {
-      const next = structuredClone(existing);
-      next.spec = spec;
-      next.metadata.labels = meta.labels;
-      next.metadata.annotations = meta.annotations;
-      try {
-        await this.api.replace(next);
-      } catch (err) {
-        throw new Error(appMeshTexts.virtualNodeUpdateError(name, errorText(err)), { cause: err });
-      }
-    }
+    await reconcileObject<VirtualNodeV1>(this.api, {
+      ref: ref('VirtualNode', ns, name),
+      create: () => ({
+        apiVersion: APPMESH_V1BETA1,
+        kind: 'VirtualNode',
+        metadata: apexObjectMetadata(canary, { name, namespace: ns }, meta, this.setOwnerRefs),
+        spec,
+      }),
+      // Flagger compares the new labels with the node's annotations here (a slip that rewrites
+      // the node on every run); Aviary compares annotations with annotations.
+      drifted: (existing) =>
+        canonicalJson(spec) !== canonicalJson(existing.spec ?? null) ||
+        metadataDrifted(existing, meta),
+      updated: (existing) => withMetadata({ ...structuredClone(existing), spec }, meta),
+      texts: virtualNodeTexts(name, ns),
+    });
   }
 
   private async reconcileVirtualService(
@@ -251,30 +225,28 @@ export class AppMeshV1beta1Router implements TrafficRouter {
       routes,
     };
 
-    const existing = await getOrWrap<VirtualServiceV1>(
+    const existing = await getOrFail<VirtualServiceV1>(
       this.api,
       ref('VirtualService', ns, name),
       (e) => appMeshTexts.virtualServiceGetQueryError(name, e),
     );
     const annotations: StringMap = canaryWeight === 0 ? gatewayAnnotations(canary) : {};
     if (!existing) {
-      try {
-        await this.api.create<VirtualServiceV1>({
-          apiVersion: APPMESH_V1BETA1,
-          kind: 'VirtualService',
-          metadata: {
-            name,
-            namespace: ns,
-            ...this.owner(canary),
-            ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-          },
-          spec,
-        });
-      } catch (err) {
-        throw new Error(appMeshTexts.virtualServiceCreateError(name, errorText(err)), {
-          cause: err,
-        });
-      }
+      await withFlaggerError(
+        () =>
+          this.api.create<VirtualServiceV1>({
+            apiVersion: APPMESH_V1BETA1,
+            kind: 'VirtualService',
+            metadata: {
+              name,
+              namespace: ns,
+              ...ownedBy(canary, this.setOwnerRefs),
+              ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+            },
+            spec,
+          }),
+        (err) => appMeshTexts.virtualServiceCreateError(name, err),
+      );
       return;
     }
     // Update the service but keep the weights the analysis has set on the first route.
@@ -286,13 +258,10 @@ export class AppMeshV1beta1Router implements TrafficRouter {
       if (first && firstAction) first.action = firstAction;
       next.spec = nextSpec;
       if (Object.keys(annotations).length > 0) next.metadata.annotations = annotations;
-      try {
-        await this.api.replace(next);
-      } catch (err) {
-        throw new Error(appMeshTexts.virtualServiceUpdateError(name, errorText(err)), {
-          cause: err,
-        });
-      }
+      await withFlaggerError(
+        () => this.api.replace(next),
+        (err) => appMeshTexts.virtualServiceUpdateError(name, err),
+      );
     }
   }
 
@@ -328,13 +297,10 @@ export class AppMeshV1beta1Router implements TrafficRouter {
         { virtualNodeName: `${apex}-primary`, weight: routes.primaryWeight },
       ],
     };
-    try {
-      await this.api.replace(next);
-    } catch (err) {
-      throw new Error(appMeshTexts.virtualServiceUpdateError(vs.metadata.name, errorText(err)), {
-        cause: err,
-      });
-    }
+    await withFlaggerError(
+      () => this.api.replace(next),
+      (err) => appMeshTexts.virtualServiceUpdateError(vs.metadata.name, err),
+    );
   }
 
   async finalize(_canary: Canary): Promise<void> {}
@@ -342,7 +308,7 @@ export class AppMeshV1beta1Router implements TrafficRouter {
   private async getApexService(canary: Canary): Promise<VirtualServiceV1> {
     const { apex } = serviceNames(canary);
     const vsName = `${apex}.${canary.metadata.namespace}`;
-    const vs = await getOrWrap<VirtualServiceV1>(
+    const vs = await getOrFail<VirtualServiceV1>(
       this.api,
       ref('VirtualService', canary.metadata.namespace, vsName),
       (e) => appMeshTexts.virtualServiceGetQueryError(vsName, e),
@@ -356,10 +322,6 @@ export class AppMeshV1beta1Router implements TrafficRouter {
       );
     }
     return vs;
-  }
-
-  private owner(canary: Canary): Pick<KubeObject['metadata'], 'ownerReferences'> {
-    return this.setOwnerRefs ? { ownerReferences: [canaryOwnerReference(canary)] } : {};
   }
 }
 

@@ -16,24 +16,24 @@ import { canonicalJson, serviceNames } from '../canary';
 import type { Routes, TrafficRouter, WorkloadMetadata } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
 import { workloadFor } from '../workloads';
-import { canaryOwnerReference, errorText } from '../workloads/common';
 import type { AppMeshDuration, AppMeshRouterOptions, HTTPRouteHeader } from './appmesh-common';
 import {
   ACCESS_LOG_ANNOTATION,
-  apexMetadata,
   appMeshTexts,
   gatewayAnnotations,
-  getOrWrap,
   matchHeaders,
   portProtocol,
   retrySettings,
   routePrefix,
-  sameMap,
   serviceTimeoutMs,
+  virtualNodeTexts,
+  withMetadata,
   withoutControllerFields,
 } from './appmesh-common';
 import { AppMeshV1beta1Router } from './appmesh-v1beta1';
 import * as t from './texts';
+import { getOrFail, ownedBy, reconcileObject, withFlaggerError } from './upsert';
+import { apexMetadata, apexObjectMetadata, metadataDrifted } from './apex-object';
 
 export { appMeshTexts } from './appmesh-common';
 export type { AppMeshRouterOptions } from './appmesh-common';
@@ -186,11 +186,10 @@ export class AppMeshV1beta2Router implements TrafficRouter {
       ],
     ];
     for (const [step, wrap] of steps) {
-      try {
-        await step();
-      } catch (err) {
-        throw new Error(wrap(errorText(err)), { cause: err });
-      }
+      await withFlaggerError(
+        () => step(),
+        (err) => wrap(err),
+      );
     }
   }
 
@@ -226,54 +225,32 @@ export class AppMeshV1beta2Router implements TrafficRouter {
     if (backends.length > 0) spec.backends = backends;
 
     const meta = apexMetadata(canary);
-    const existing = await getOrWrap<VirtualNode>(
-      this.api,
-      v1beta2Ref('VirtualNode', ns, name),
-      (e) => appMeshTexts.virtualNodeGetQueryError(name, e),
-    );
-    if (!existing) {
-      const node: VirtualNode = {
+    await reconcileObject<VirtualNode>(this.api, {
+      ref: v1beta2Ref('VirtualNode', ns, name),
+      create: () => ({
         apiVersion: APPMESH_V1BETA2,
         kind: 'VirtualNode',
-        metadata: {
-          name,
-          namespace: ns,
-          labels: meta.labels,
-          annotations: meta.annotations,
-          ...this.owner(canary),
-        },
+        metadata: apexObjectMetadata(canary, { name, namespace: ns }, meta, this.setOwnerRefs),
         spec,
-      };
-      try {
-        await this.api.create(node);
-      } catch (err) {
-        throw new Error(appMeshTexts.virtualNodeCreateError(name, ns, errorText(err)), {
-          cause: err,
-        });
-      }
-      return;
-    }
-    const specChanged =
-      canonicalJson(spec) !== canonicalJson(withoutControllerFields(existing.spec) ?? null);
-    if (
-      specChanged ||
-      !sameMap(meta.labels, existing.metadata.labels) ||
-      !sameMap(meta.annotations, existing.metadata.annotations)
-    ) {
-      const next = structuredClone(existing);
-      next.spec = {
-        ...spec,
-        ...(existing.spec?.awsName !== undefined ? { awsName: existing.spec.awsName } : {}),
-        ...(existing.spec?.meshRef !== undefined ? { meshRef: existing.spec.meshRef } : {}),
-      };
-      next.metadata.labels = meta.labels;
-      next.metadata.annotations = meta.annotations;
-      try {
-        await this.api.replace(next);
-      } catch (err) {
-        throw new Error(appMeshTexts.virtualNodeUpdateError(name, errorText(err)), { cause: err });
-      }
-    }
+      }),
+      drifted: (existing) =>
+        canonicalJson(spec) !== canonicalJson(withoutControllerFields(existing.spec) ?? null) ||
+        metadataDrifted(existing, meta),
+      // The App Mesh controller's own fields stay as it set them.
+      updated: (existing) =>
+        withMetadata(
+          {
+            ...structuredClone(existing),
+            spec: {
+              ...spec,
+              ...(existing.spec?.awsName !== undefined ? { awsName: existing.spec.awsName } : {}),
+              ...(existing.spec?.meshRef !== undefined ? { meshRef: existing.spec.meshRef } : {}),
+            },
+          },
+          meta,
+        ),
+      texts: virtualNodeTexts(name, ns),
+    });
   }
 
   private async reconcileVirtualRouter(
@@ -343,7 +320,7 @@ export class AppMeshV1beta2Router implements TrafficRouter {
       routes,
     };
 
-    const existing = await getOrWrap<VirtualRouter>(
+    const existing = await getOrFail<VirtualRouter>(
       this.api,
       v1beta2Ref('VirtualRouter', ns, name),
       (e) => appMeshTexts.virtualRouterGetQueryError(name, e),
@@ -352,16 +329,13 @@ export class AppMeshV1beta2Router implements TrafficRouter {
       const router: VirtualRouter = {
         apiVersion: APPMESH_V1BETA2,
         kind: 'VirtualRouter',
-        metadata: { name, namespace: ns, ...this.owner(canary) },
+        metadata: { name, namespace: ns, ...ownedBy(canary, this.setOwnerRefs) },
         spec,
       };
-      try {
-        await this.api.create(router);
-      } catch (err) {
-        throw new Error(appMeshTexts.virtualRouterCreateError(name, errorText(err)), {
-          cause: err,
-        });
-      }
+      await withFlaggerError(
+        () => this.api.create(router),
+        (err) => appMeshTexts.virtualRouterCreateError(name, err),
+      );
       const annotations = canaryWeight === 0 ? gatewayAnnotations(canary) : {};
       const service: VirtualService = {
         apiVersion: APPMESH_V1BETA2,
@@ -369,18 +343,15 @@ export class AppMeshV1beta2Router implements TrafficRouter {
         metadata: {
           name,
           namespace: ns,
-          ...this.owner(canary),
+          ...ownedBy(canary, this.setOwnerRefs),
           ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
         },
         spec: { provider: { virtualRouter: { virtualRouterRef: { name } } } },
       };
-      try {
-        await this.api.create(service);
-      } catch (err) {
-        throw new Error(appMeshTexts.virtualServiceCreateError(name, errorText(err)), {
-          cause: err,
-        });
-      }
+      await withFlaggerError(
+        () => this.api.create(service),
+        (err) => appMeshTexts.virtualServiceCreateError(name, err),
+      );
       return;
     }
     // Update the router but keep the weights the analysis has set on the first route.
@@ -395,13 +366,10 @@ export class AppMeshV1beta2Router implements TrafficRouter {
         ...(existing.spec?.awsName !== undefined ? { awsName: existing.spec.awsName } : {}),
         ...(existing.spec?.meshRef !== undefined ? { meshRef: existing.spec.meshRef } : {}),
       };
-      try {
-        await this.api.replace(next);
-      } catch (err) {
-        throw new Error(appMeshTexts.virtualRouterUpdateError(name, errorText(err)), {
-          cause: err,
-        });
-      }
+      await withFlaggerError(
+        () => this.api.replace(next),
+        (err) => appMeshTexts.virtualRouterUpdateError(name, err),
+      );
     }
   }
 
@@ -437,18 +405,17 @@ export class AppMeshV1beta2Router implements TrafficRouter {
         { virtualNodeRef: { name: primary }, weight: routes.primaryWeight },
       ],
     };
-    try {
-      await this.api.replace(next);
-    } catch (err) {
-      throw new Error(appMeshTexts.virtualRouterUpdateError(apex, errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.api.replace(next),
+      (err) => appMeshTexts.virtualRouterUpdateError(apex, err),
+    );
   }
 
   async finalize(_canary: Canary): Promise<void> {}
 
   private async getApexRouter(canary: Canary): Promise<VirtualRouter> {
     const { apex } = serviceNames(canary);
-    const router = await getOrWrap<VirtualRouter>(
+    const router = await getOrFail<VirtualRouter>(
       this.api,
       v1beta2Ref('VirtualRouter', canary.metadata.namespace, apex),
       (e) => appMeshTexts.virtualRouterGetQueryError(apex, e),
@@ -462,10 +429,6 @@ export class AppMeshV1beta2Router implements TrafficRouter {
       );
     }
     return router;
-  }
-
-  private owner(canary: Canary): Pick<KubeObject['metadata'], 'ownerReferences'> {
-    return this.setOwnerRefs ? { ownerReferences: [canaryOwnerReference(canary)] } : {};
   }
 }
 

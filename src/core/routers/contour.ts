@@ -10,8 +10,8 @@ import type { Canary, HTTPMatchRequest } from '../canary';
 import { analysisOf, serviceNames } from '../canary';
 import type { Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
-import { canaryOwnerReference, errorText } from '../workloads/common';
-import { apexMetadata, getExisting, metadataDrifted, specDrifted } from './apex-object';
+import { getExisting, reconcileApexObject } from './apex-object';
+import { withFlaggerError } from './upsert';
 
 export const CONTOUR_API_VERSION = 'projectcontour.io/v1';
 const RESOURCE = 'httpproxies.projectcontour.io';
@@ -93,59 +93,31 @@ export class ContourRouter implements TrafficRouter {
     const ns = canary.metadata.namespace;
     const { apex } = serviceNames(canary);
     const spec = this.makeSpec(canary, 100, 0);
-    const metadata = apexMetadata(canary);
 
-    let proxy: HTTPProxy | undefined;
-    try {
-      proxy = await this.api.get<HTTPProxy>(proxyRef(ns, apex));
-    } catch (err) {
-      throw new Error(t.getQueryError(apex, ns, errorText(err)), { cause: err });
-    }
-    if (!proxy) {
-      const created: HTTPProxy = {
+    // Flagger's update puts the new spec in whole, weights (100/0) included.
+    await reconcileApexObject<HTTPProxy>(this.api, canary, {
+      ref: proxyRef(ns, apex),
+      ownedByCanary: this.setOwnerRefs,
+      create: (metadata) => ({
         apiVersion: CONTOUR_API_VERSION,
         kind: 'HTTPProxy',
-        metadata: {
-          name: apex,
-          namespace: ns,
-          labels: metadata.labels,
-          annotations: metadata.annotations,
-          ...(this.setOwnerRefs ? { ownerReferences: [canaryOwnerReference(canary)] } : {}),
-        },
+        metadata,
         spec,
         // Sent as Flagger sends it; Contour (and the status subresource) own it afterwards.
         status: { currentStatus: 'valid', description: 'valid HTTPProxy' },
-      };
-      try {
-        await this.api.create(created);
-      } catch (err) {
-        throw new Error(t.createError(apex, ns, errorText(err)), { cause: err });
-      }
-      return;
-    }
-    // Flagger's update puts the new spec in whole, weights (100/0) included.
-    if (specDrifted(spec, proxy.spec) || metadataDrifted(proxy, metadata)) {
-      const clone = structuredClone(proxy);
-      clone.spec = spec;
-      clone.metadata.labels = metadata.labels;
-      clone.metadata.annotations = metadata.annotations;
-      try {
-        await this.api.replace(clone);
-      } catch (err) {
-        throw new Error(t.updateError(apex, ns, errorText(err)), { cause: err });
-      }
-    }
+      }),
+      spec: () => spec,
+      texts: t,
+    });
   }
 
   async getRoutes(canary: Canary): Promise<Routes> {
     const ns = canary.metadata.namespace;
     const { apex, primary } = serviceNames(canary);
-    let proxy: HTTPProxy;
-    try {
-      proxy = await getExisting<HTTPProxy>(this.api, proxyRef(ns, apex), RESOURCE);
-    } catch (err) {
-      throw new Error(t.getRoutesQueryError(apex, ns, errorText(err)), { cause: err });
-    }
+    const proxy: HTTPProxy = await withFlaggerError(
+      () => getExisting<HTTPProxy>(this.api, proxyRef(ns, apex), RESOURCE),
+      (err) => t.getRoutesQueryError(apex, ns, err),
+    );
     const services = proxy.spec?.routes?.[0]?.services ?? [];
     if (services.length < 2) throw new Error(t.servicesNotFound(apex, ns));
     for (const service of services) {
@@ -163,18 +135,15 @@ export class ContourRouter implements TrafficRouter {
     if (routes.primaryWeight === 0 && routes.canaryWeight === 0) {
       throw new Error(t.noValidWeights(apex, ns));
     }
-    let proxy: HTTPProxy;
-    try {
-      proxy = await getExisting<HTTPProxy>(this.api, proxyRef(ns, apex), RESOURCE);
-    } catch (err) {
-      throw new Error(t.queryError(apex, ns, errorText(err)), { cause: err });
-    }
+    const proxy: HTTPProxy = await withFlaggerError(
+      () => getExisting<HTTPProxy>(this.api, proxyRef(ns, apex), RESOURCE),
+      (err) => t.queryError(apex, ns, err),
+    );
     proxy.spec = this.makeSpec(canary, routes.primaryWeight, routes.canaryWeight);
-    try {
-      await this.api.replace(proxy);
-    } catch (err) {
-      throw new Error(t.updateError(apex, ns, errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.api.replace(proxy),
+      (err) => t.updateError(apex, ns, err),
+    );
   }
 
   async finalize(_canary: Canary): Promise<void> {}

@@ -21,10 +21,10 @@ import {
 } from '../canary';
 import type { Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
-import { isNotFound } from '../kube/api';
-import { canaryOwnerReference, errorText } from '../workloads/common';
+import { errorText } from '../workloads/common';
 import { mutableStatus } from './istio';
-import { flaggerManagedAnnotations } from './metadata';
+import { apexMetadata, apexObjectMetadata } from './apex-object';
+import { getOrCreate, withFlaggerError } from './upsert';
 
 export type GatewayApiVersion = 'v1' | 'v1beta1';
 
@@ -222,35 +222,28 @@ export class GatewayApiRouter implements TrafficRouter {
       spec.rules!.push(primaryRule);
     }
 
-    const labels: StringMap = { ...(s.apex?.labels ?? {}) };
-    const annotations = flaggerManagedAnnotations(s.apex?.annotations);
+    const { labels, annotations } = apexMetadata(canary);
 
-    let existing: HTTPRoute | undefined;
-    try {
-      existing = await this.api.get<HTTPRoute>(this.ref(ns, apex));
-    } catch (err) {
-      if (!isNotFound(err)) throw new Error(t.get(apex, ns, errorText(err)), { cause: err });
-    }
-    if (!existing) {
-      const created: HTTPRoute = {
+    const existing = await getOrCreate<HTTPRoute>(
+      this.api,
+      this.ref(ns, apex),
+      () => ({
         apiVersion: this.apiVersion,
         kind: 'HTTPRoute',
-        metadata: {
-          name: apex,
-          namespace: ns,
-          labels,
-          annotations,
-          ...(this.setOwnerRefs ? { ownerReferences: [canaryOwnerReference(canary)] } : {}),
-        },
+        metadata: apexObjectMetadata(
+          canary,
+          { name: apex, namespace: ns },
+          { labels, annotations },
+          this.setOwnerRefs,
+        ),
         spec,
-      };
-      try {
-        await this.api.create(created);
-      } catch (err) {
-        throw new Error(t.create(apex, ns, errorText(err)), { cause: err });
-      }
-      return;
-    }
+      }),
+      {
+        get: (err) => t.get(apex, ns, err),
+        create: (err) => t.create(apex, ns, err),
+      },
+    );
+    if (!existing) return;
 
     // Annotations other controllers added are kept.
     const merged: StringMap = { ...(existing.metadata.annotations ?? {}), ...annotations };
@@ -265,11 +258,10 @@ export class GatewayApiRouter implements TrafficRouter {
       clone.spec = spec;
       clone.metadata.annotations = merged;
       clone.metadata.labels = labels;
-      try {
-        await this.api.replace(clone);
-      } catch (err) {
-        throw new Error(t.reconcileUpdate(apex, ns, errorText(err)), { cause: err });
-      }
+      await withFlaggerError(
+        () => this.api.replace(clone),
+        (err) => t.reconcileUpdate(apex, ns, err),
+      );
     }
   }
 
@@ -417,11 +409,10 @@ export class GatewayApiRouter implements TrafficRouter {
       if (timeouts) primaryRule.timeouts = timeouts;
       rules.push(primaryRule);
     }
-    try {
-      await this.api.replace(clone);
-    } catch (err) {
-      throw new Error(t.setRoutesUpdate(apex, ns, errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.api.replace(clone),
+      (err) => t.setRoutesUpdate(apex, ns, err),
+    );
   }
 
   /** Flagger's Gateway API routers have nothing to revert. */
@@ -617,12 +608,10 @@ export class GatewayApiRouter implements TrafficRouter {
   private async getRoute(canary: Canary): Promise<HTTPRoute> {
     const ns = canary.metadata.namespace;
     const { apex } = serviceNames(canary);
-    let route: HTTPRoute | undefined;
-    try {
-      route = await this.api.get<HTTPRoute>(this.ref(ns, apex));
-    } catch (err) {
-      throw new Error(t.get(apex, ns, errorText(err)), { cause: err });
-    }
+    const route: HTTPRoute | undefined = await withFlaggerError(
+      () => this.api.get<HTTPRoute>(this.ref(ns, apex)),
+      (err) => t.get(apex, ns, err),
+    );
     if (!route) {
       throw new Error(t.get(apex, ns, `httproutes.${GROUP} "${apex}" not found`));
     }

@@ -9,8 +9,9 @@ import type { Canary, StringMap } from '../canary';
 import { analysisOf, canonicalJson, serviceNames } from '../canary';
 import type { Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
-import { canaryOwnerReference, errorText } from '../workloads/common';
-import { apexMetadata, getExisting, metadataDrifted, specDrifted } from './apex-object';
+import { errorText } from '../workloads/common';
+import { getExisting, reconcileApexObject } from './apex-object';
+import { ownedBy, withFlaggerError } from './upsert';
 
 export const GLOO_GATEWAY_API_VERSION = 'gateway.solo.io/v1';
 export const GLOO_API_VERSION = 'gloo.solo.io/v1';
@@ -123,72 +124,39 @@ export class GlooRouter implements TrafficRouter {
     const ns = canary.metadata.namespace;
     const { apex } = serviceNames(canary);
     const upstreams = glooUpstreamNames(canary);
-    try {
-      await this.createFlaggerUpstream(canary, upstreams.primary, false);
-    } catch (err) {
-      throw new Error(t.primaryUpstream(errorText(err)), { cause: err });
-    }
-    try {
-      await this.createFlaggerUpstream(canary, upstreams.canary, true);
-    } catch (err) {
-      throw new Error(t.canaryUpstream(errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.createFlaggerUpstream(canary, upstreams.primary, false),
+      (err) => t.primaryUpstream(err),
+    );
+    await withFlaggerError(
+      () => this.createFlaggerUpstream(canary, upstreams.canary, true),
+      (err) => t.canaryUpstream(err),
+    );
 
     const spec = makeSpec(canary, 100, 0);
-    const metadata = apexMetadata(canary);
-    let table: RouteTable | undefined;
-    try {
-      table = await this.api.get<RouteTable>(routeTableRef(ns, apex));
-    } catch (err) {
-      throw new Error(t.getQueryError(apex, ns, errorText(err)), { cause: err });
-    }
-    if (!table) {
-      const created: RouteTable = {
+    await reconcileApexObject<RouteTable>(this.api, canary, {
+      ref: routeTableRef(ns, apex),
+      ownedByCanary: this.setOwnerRefs,
+      create: (metadata) => ({
         apiVersion: GLOO_GATEWAY_API_VERSION,
         kind: 'RouteTable',
-        metadata: {
-          name: apex,
-          namespace: ns,
-          labels: metadata.labels,
-          annotations: metadata.annotations,
-          ...(this.setOwnerRefs ? { ownerReferences: [canaryOwnerReference(canary)] } : {}),
-        },
+        metadata,
         spec,
-      };
-      try {
-        await this.api.create(created);
-      } catch (err) {
-        throw new Error(t.createError(apex, ns, errorText(err)), { cause: err });
-      }
-      return;
-    }
-    if (specDrifted(spec, table.spec) || metadataDrifted(table, metadata)) {
-      const clone = structuredClone(table);
-      clone.spec = spec;
-      clone.metadata.labels = metadata.labels;
-      clone.metadata.annotations = metadata.annotations;
-      try {
-        await this.api.replace(clone);
-      } catch (err) {
-        throw new Error(t.updateError(apex, ns, errorText(err)), { cause: err });
-      }
-    }
+      }),
+      spec: () => spec,
+      texts: t,
+    });
   }
 
   async getRoutes(canary: Canary): Promise<Routes> {
     const ns = canary.metadata.namespace;
     const { apex } = serviceNames(canary);
     const primaryUpstream = glooUpstreamNames(canary).primary;
-    let table: RouteTable;
-    try {
-      table = await getExisting<RouteTable>(
-        this.api,
-        routeTableRef(ns, apex),
-        'routetables.gateway.solo.io',
-      );
-    } catch (err) {
-      throw new Error(t.getQueryError(apex, ns, errorText(err)), { cause: err });
-    }
+    const table: RouteTable = await withFlaggerError(
+      () =>
+        getExisting<RouteTable>(this.api, routeTableRef(ns, apex), 'routetables.gateway.solo.io'),
+      (err) => t.getQueryError(apex, ns, err),
+    );
     const destinations = table.spec?.routes?.[0]?.routeAction?.multi?.destinations ?? [];
     if (destinations.length < 2) throw new Error(t.destinationsNotFound(apex, ns));
     for (const d of destinations) {
@@ -206,22 +174,16 @@ export class GlooRouter implements TrafficRouter {
     if (routes.primaryWeight === 0 && routes.canaryWeight === 0) {
       throw new Error(t.noValidWeights(apex, ns));
     }
-    let table: RouteTable;
-    try {
-      table = await getExisting<RouteTable>(
-        this.api,
-        routeTableRef(ns, apex),
-        'routetables.gateway.solo.io',
-      );
-    } catch (err) {
-      throw new Error(t.queryError(apex, ns, errorText(err)), { cause: err });
-    }
+    const table: RouteTable = await withFlaggerError(
+      () =>
+        getExisting<RouteTable>(this.api, routeTableRef(ns, apex), 'routetables.gateway.solo.io'),
+      (err) => t.queryError(apex, ns, err),
+    );
     table.spec = makeSpec(canary, routes.primaryWeight, routes.canaryWeight);
-    try {
-      await this.api.replace(table);
-    } catch (err) {
-      throw new Error(t.updateError(apex, ns, errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.api.replace(table),
+      (err) => t.updateError(apex, ns, err),
+    );
   }
 
   async finalize(_canary: Canary): Promise<void> {}
@@ -235,22 +197,19 @@ export class GlooRouter implements TrafficRouter {
     const ns = canary.metadata.namespace;
     const names = serviceNames(canary);
     const serviceName = isCanary ? names.canary : names.primary;
-    let service: Service;
-    try {
-      service = await getExisting<Service>(
-        this.api,
-        { apiVersion: 'v1', kind: 'Service', namespace: ns, name: serviceName },
-        'services',
-      );
-    } catch (err) {
-      throw new Error(t.serviceGetQueryError(serviceName, ns, errorText(err)), { cause: err });
-    }
-    let current: Upstream | undefined;
-    try {
-      current = await this.api.get<Upstream>(upstreamRef(ns, name));
-    } catch (err) {
-      throw new Error(t.upstreamGetQueryError(name, ns, errorText(err)), { cause: err });
-    }
+    const service: Service = await withFlaggerError(
+      () =>
+        getExisting<Service>(
+          this.api,
+          { apiVersion: 'v1', kind: 'Service', namespace: ns, name: serviceName },
+          'services',
+        ),
+      (err) => t.serviceGetQueryError(serviceName, ns, err),
+    );
+    const current: Upstream | undefined = await withFlaggerError(
+      () => this.api.get<Upstream>(upstreamRef(ns, name)),
+      (err) => t.upstreamGetQueryError(name, ns, err),
+    );
     const config = await this.configUpstream(canary);
     if (current) {
       await this.syncUpstreamSpec(current, config, ns);
@@ -274,15 +233,14 @@ export class GlooRouter implements TrafficRouter {
       metadata: {
         name,
         namespace: ns,
-        ...(this.setOwnerRefs ? { ownerReferences: [canaryOwnerReference(canary)] } : {}),
+        ...ownedBy(canary, this.setOwnerRefs),
       },
       spec,
     };
-    try {
-      await this.api.create(upstream);
-    } catch (err) {
-      throw new Error(t.upstreamCreateError(name, ns, errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.api.create(upstream),
+      (err) => t.upstreamCreateError(name, ns, err),
+    );
   }
 
   private async syncUpstreamSpec(
@@ -295,15 +253,13 @@ export class GlooRouter implements TrafficRouter {
     if (canonicalJson(lb ?? null) === canonicalJson(current.spec.loadBalancerConfig ?? null)) {
       return;
     }
-    try {
-      await this.api.mergePatch(upstreamRef(ns, current.metadata.name), {
-        spec: lb === undefined ? {} : { loadBalancerConfig: lb },
-      });
-    } catch (err) {
-      throw new Error(t.upstreamPatchError(current.metadata.name, ns, errorText(err)), {
-        cause: err,
-      });
-    }
+    await withFlaggerError(
+      () =>
+        this.api.mergePatch(upstreamRef(ns, current.metadata.name), {
+          spec: lb === undefined ? {} : { loadBalancerConfig: lb },
+        }),
+      (err) => t.upstreamPatchError(current.metadata.name, ns, err),
+    );
   }
 
   private async configUpstream(canary: Canary): Promise<Upstream | undefined> {

@@ -19,9 +19,10 @@ import {
 } from '../canary';
 import type { Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
-import { isNotFound } from '../kube/api';
-import { canaryOwnerReference, errorText } from '../workloads/common';
+import { errorText } from '../workloads/common';
+import { apexMetadata, apexObjectMetadata } from './apex-object';
 import { flaggerManagedAnnotations } from './metadata';
+import { getOrCreate, ownedBy, withFlaggerError } from './upsert';
 
 export const ISTIO_API_VERSION = 'networking.istio.io/v1beta1';
 const KUBECTL_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -203,17 +204,15 @@ export class IstioRouter implements TrafficRouter {
   async reconcile(canary: Canary): Promise<void> {
     const { primary, canary: canaryName } = serviceNames(canary);
     for (const name of [canaryName, primary]) {
-      try {
-        await this.reconcileDestinationRule(canary, name);
-      } catch (err) {
-        throw new Error(t.reconcileDestinationRule(errorText(err)), { cause: err });
-      }
+      await withFlaggerError(
+        () => this.reconcileDestinationRule(canary, name),
+        (err) => t.reconcileDestinationRule(err),
+      );
     }
-    try {
-      await this.reconcileVirtualService(canary);
-    } catch (err) {
-      throw new Error(t.reconcileVirtualService(errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.reconcileVirtualService(canary),
+      (err) => t.reconcileVirtualService(err),
+    );
   }
 
   private async reconcileDestinationRule(canary: Canary, name: string): Promise<void> {
@@ -223,39 +222,33 @@ export class IstioRouter implements TrafficRouter {
       host: name,
       ...(trafficPolicy ? { trafficPolicy } : {}),
     };
-    let existing: DestinationRule | undefined;
-    try {
-      existing = await this.api.get<DestinationRule>(drRef(ns, name));
-    } catch (err) {
-      if (!isNotFound(err)) throw new Error(t.drGet(name, ns, errorText(err)), { cause: err });
-    }
-    if (!existing) {
-      const created: DestinationRule = {
+    const existing = await getOrCreate<DestinationRule>(
+      this.api,
+      drRef(ns, name),
+      () => ({
         apiVersion: ISTIO_API_VERSION,
         kind: 'DestinationRule',
         metadata: {
           name,
           namespace: ns,
-          ...(this.setOwnerRefs ? { ownerReferences: [canaryOwnerReference(canary)] } : {}),
+          ...ownedBy(canary, this.setOwnerRefs),
         },
         spec,
-      };
-      try {
-        await this.api.create(created);
-      } catch (err) {
-        throw new Error(t.drCreate(name, ns, errorText(err)), { cause: err });
-      }
-      return;
-    }
+      }),
+      {
+        get: (err) => t.drGet(name, ns, err),
+        create: (err) => t.drCreate(name, ns, err),
+      },
+    );
+    if (!existing) return;
     const current = { host: existing.spec?.host, trafficPolicy: existing.spec?.trafficPolicy };
     if (!sameJson(spec, current)) {
       const clone = structuredClone(existing);
       clone.spec = spec;
-      try {
-        await this.api.replace(clone);
-      } catch (err) {
-        throw new Error(t.drUpdate(name, ns, errorText(err)), { cause: err });
-      }
+      await withFlaggerError(
+        () => this.api.replace(clone),
+        (err) => t.drUpdate(name, ns, err),
+      );
     }
   }
 
@@ -342,35 +335,28 @@ export class IstioRouter implements TrafficRouter {
       };
     }
 
-    const labels: StringMap = { ...(s.apex?.labels ?? {}) };
-    const annotations = flaggerManagedAnnotations(s.apex?.annotations);
+    const { labels, annotations } = apexMetadata(canary);
 
-    let existing: VirtualService | undefined;
-    try {
-      existing = await this.api.get<VirtualService>(vsRef(ns, apex));
-    } catch (err) {
-      if (!isNotFound(err)) throw new Error(t.vsGet(apex, ns, errorText(err)), { cause: err });
-    }
-    if (!existing) {
-      const created: VirtualService = {
+    const existing = await getOrCreate<VirtualService>(
+      this.api,
+      vsRef(ns, apex),
+      () => ({
         apiVersion: ISTIO_API_VERSION,
         kind: 'VirtualService',
-        metadata: {
-          name: apex,
-          namespace: ns,
-          labels,
-          annotations,
-          ...(this.setOwnerRefs ? { ownerReferences: [canaryOwnerReference(canary)] } : {}),
-        },
+        metadata: apexObjectMetadata(
+          canary,
+          { name: apex, namespace: ns },
+          { labels, annotations },
+          this.setOwnerRefs,
+        ),
         spec,
-      };
-      try {
-        await this.api.create(created);
-      } catch (err) {
-        throw new Error(t.vsCreate(apex, ns, errorText(err)), { cause: err });
-      }
-      return;
-    }
+      }),
+      {
+        get: (err) => t.vsGet(apex, ns, err),
+        create: (err) => t.vsCreate(apex, ns, err),
+      },
+    );
+    if (!existing) return;
 
     const current = structuredClone(existing.spec ?? { hosts: [] });
     if (s.delegation) {
@@ -401,11 +387,10 @@ export class IstioRouter implements TrafficRouter {
         [CONFIG_ANNOTATION]: JSON.stringify(existing.spec),
       };
     }
-    try {
-      await this.api.replace(clone);
-    } catch (err) {
-      throw new Error(t.vsUpdate(apex, ns, errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.api.replace(clone),
+      (err) => t.vsUpdate(apex, ns, err),
+    );
   }
 
   /**
@@ -514,11 +499,10 @@ export class IstioRouter implements TrafficRouter {
         ];
       }
     }
-    try {
-      await this.api.replace(clone);
-    } catch (err) {
-      throw new Error(t.vsSetRoutes(apex, ns, errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.api.replace(clone),
+      (err) => t.vsSetRoutes(apex, ns, err),
+    );
   }
 
   /** getSessionAffinityRouteRules. */
@@ -605,12 +589,10 @@ export class IstioRouter implements TrafficRouter {
   async finalize(canary: Canary): Promise<void> {
     const ns = canary.metadata.namespace;
     const { apex } = serviceNames(canary);
-    let vs: VirtualService | undefined;
-    try {
-      vs = await this.api.get<VirtualService>(vsRef(ns, apex));
-    } catch (err) {
-      throw new Error(t.vsFinalizeGet(apex, ns, errorText(err)), { cause: err });
-    }
+    const vs: VirtualService | undefined = await withFlaggerError(
+      () => this.api.get<VirtualService>(vsRef(ns, apex)),
+      (err) => t.vsFinalizeGet(apex, ns, err),
+    );
     if (!vs) {
       throw new Error(
         t.vsFinalizeGet(apex, ns, `virtualservices.networking.istio.io "${apex}" not found`),
@@ -638,22 +620,19 @@ export class IstioRouter implements TrafficRouter {
     }
     const clone = structuredClone(vs);
     clone.spec = stored;
-    try {
-      await this.api.replace(clone);
-    } catch (err) {
-      throw new Error(t.vsUpdate(apex, ns, errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.api.replace(clone),
+      (err) => t.vsUpdate(apex, ns, err),
+    );
   }
 
   private async getVirtualService(canary: Canary): Promise<VirtualService> {
     const ns = canary.metadata.namespace;
     const { apex } = serviceNames(canary);
-    let vs: VirtualService | undefined;
-    try {
-      vs = await this.api.get<VirtualService>(vsRef(ns, apex));
-    } catch (err) {
-      throw new Error(t.vsGet(apex, ns, errorText(err)), { cause: err });
-    }
+    const vs: VirtualService | undefined = await withFlaggerError(
+      () => this.api.get<VirtualService>(vsRef(ns, apex)),
+      (err) => t.vsGet(apex, ns, err),
+    );
     if (!vs) {
       throw new Error(t.vsGet(apex, ns, `virtualservices.networking.istio.io "${apex}" not found`));
     }

@@ -9,9 +9,10 @@ import type { ServiceRouter, WorkloadMetadata } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
 import { workloadFor } from '../workloads';
 import type { WorkloadOptions } from '../workloads';
-import { canaryOwnerReference, canaryOwnership, errorText } from '../workloads/common';
+import { canaryOwnerReference, canaryOwnership } from '../workloads/common';
 import { flaggerManagedAnnotations } from './metadata';
 import * as t from './texts';
+import { withFlaggerError } from './upsert';
 
 export interface ServicePort {
   name?: string;
@@ -97,12 +98,10 @@ export class KubernetesServiceRouter implements ServiceRouter {
     if (canary.spec.targetRef.kind === 'Service') return;
     const ns = canary.metadata.namespace;
     const apex = serviceNames(canary).apex;
-    let svc: Service | undefined;
-    try {
-      svc = await this.api.get<Service>(serviceRef(ns, apex));
-    } catch (err) {
-      throw new Error(t.serviceFinalizeGetQueryError(apex, ns, errorText(err)), { cause: err });
-    }
+    const svc: Service | undefined = await withFlaggerError(
+      () => this.api.get<Service>(serviceRef(ns, apex)),
+      (err) => t.serviceFinalizeGetQueryError(apex, ns, err),
+    );
     if (!svc) {
       throw new Error(t.serviceFinalizeGetQueryError(apex, ns, `services "${apex}" not found`));
     }
@@ -121,11 +120,10 @@ export class KubernetesServiceRouter implements ServiceRouter {
       const spec = (clone.spec ??= {});
       if (stored.spec?.selector === undefined) delete spec.selector;
       else spec.selector = stored.spec.selector;
-      try {
-        await this.api.replace(clone);
-      } catch (err) {
-        throw new Error(t.serviceUpdateError(clone.metadata.name, errorText(err)), { cause: err });
-      }
+      await withFlaggerError(
+        () => this.api.replace(clone),
+        (err) => t.serviceUpdateError(clone.metadata.name, err),
+      );
       return;
     }
     const meta = await this.metadata(canary);
@@ -139,11 +137,10 @@ export class KubernetesServiceRouter implements ServiceRouter {
     podSelector: string,
     custom: CustomMetadata | undefined,
   ): Promise<void> {
-    try {
-      await this.reconcileService(canary, meta, name, podSelector, custom);
-    } catch (err) {
-      throw new Error(t.reconcileServiceFailed(errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.reconcileService(canary, meta, name, podSelector, custom),
+      (err) => t.reconcileServiceFailed(err),
+    );
   }
 
   private async reconcileService(
@@ -178,12 +175,10 @@ export class KubernetesServiceRouter implements ServiceRouter {
     const labels: StringMap = { ...(custom?.labels ?? {}), [meta.labelSelector]: name };
     const annotations: StringMap = { ...(custom?.annotations ?? {}) };
 
-    let svc: Service | undefined;
-    try {
-      svc = await this.api.get<Service>(serviceRef(ns, name));
-    } catch (err) {
-      throw new Error(t.serviceGetQueryError(name, errorText(err)), { cause: err });
-    }
+    const svc: Service | undefined = await withFlaggerError(
+      () => this.api.get<Service>(serviceRef(ns, name)),
+      (err) => t.serviceGetQueryError(name, err),
+    );
 
     if (!svc) {
       const created: Service = {
@@ -206,11 +201,10 @@ export class KubernetesServiceRouter implements ServiceRouter {
             : {}),
         },
       };
-      try {
-        await this.api.create(created);
-      } catch (err) {
-        throw new Error(t.serviceCreateError(name, ns, errorText(err)), { cause: err });
-      }
+      await withFlaggerError(
+        () => this.api.create(created),
+        (err) => t.serviceCreateError(name, ns, err),
+      );
       return;
     }
 
@@ -254,11 +248,10 @@ export class KubernetesServiceRouter implements ServiceRouter {
     }
     if (!update) return;
     clone.metadata.annotations = flaggerManagedAnnotations(clone.metadata.annotations ?? {});
-    try {
-      await this.api.replace(clone);
-    } catch (err) {
-      throw new Error(t.serviceUpdateError(name, errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.api.replace(clone),
+      (err) => t.serviceUpdateError(name, err),
+    );
   }
 }
 

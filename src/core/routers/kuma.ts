@@ -9,8 +9,8 @@ import type { Canary, StringMap } from '../canary';
 import { serviceNames } from '../canary';
 import type { Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
-import { errorText } from '../workloads/common';
-import { apexMetadata, getExisting, metadataDrifted, specDrifted } from './apex-object';
+import { getExisting, reconcileApexObject } from './apex-object';
+import { withFlaggerError } from './upsert';
 
 export const KUMA_API_VERSION = 'kuma.io/v1alpha1';
 const SERVICE_TAG = 'kuma.io/service';
@@ -61,55 +61,34 @@ export class KumaRouter implements TrafficRouter {
       destinations: [{ match: { [SERVICE_TAG]: kumaServiceTag(apex, ns, port) } }],
       conf: makeConf(canary, 100, 0),
     };
-    const metadata = apexMetadata(canary);
 
-    let route: TrafficRoute | undefined;
-    try {
-      route = await this.api.get<TrafficRoute>(trafficRouteRef(apex));
-    } catch (err) {
-      throw new Error(t.getQueryError(apex, errorText(err)), { cause: err });
-    }
-    if (!route) {
-      const created: TrafficRoute = {
+    await reconcileApexObject<TrafficRoute>(this.api, canary, {
+      ref: trafficRouteRef(apex),
+      ownedByCanary: false,
+      create: (metadata) => ({
         apiVersion: KUMA_API_VERSION,
         kind: 'TrafficRoute',
-        metadata: { name: apex, labels: metadata.labels, annotations: metadata.annotations },
+        metadata,
         mesh: canary.metadata.annotations?.[MESH_ANNOTATION] ?? 'default',
         spec,
-      };
-      try {
-        await this.api.create(created);
-      } catch (err) {
-        throw new Error(t.createError(apex, errorText(err)), { cause: err });
-      }
-      return;
-    }
-    if (specDrifted(spec, route.spec) || metadataDrifted(route, metadata)) {
-      const clone = structuredClone(route);
-      clone.spec = spec;
-      clone.metadata.labels = metadata.labels;
-      clone.metadata.annotations = metadata.annotations;
-      try {
-        await this.api.replace(clone);
-      } catch (err) {
-        throw new Error(t.updateError(apex, errorText(err)), { cause: err });
-      }
-    }
+      }),
+      spec: () => spec,
+      texts: {
+        // A cluster-scoped object: Flagger's texts name it without a namespace.
+        getQueryError: (name, _ns, err) => t.getQueryError(name, err),
+        createError: (name, _ns, err) => t.createError(name, err),
+        updateError: (name, _ns, err) => t.updateError(name, err),
+      },
+    });
   }
 
   /** The primary is the split whose service tag starts with `<apex>-primary_`. */
   async getRoutes(canary: Canary): Promise<Routes> {
     const { apex, primary, canary: canaryName } = serviceNames(canary);
-    let route: TrafficRoute;
-    try {
-      route = await getExisting<TrafficRoute>(
-        this.api,
-        trafficRouteRef(apex),
-        'trafficroutes.kuma.io',
-      );
-    } catch (err) {
-      throw new Error(t.routesGetQueryError(apex, errorText(err)), { cause: err });
-    }
+    const route: TrafficRoute = await withFlaggerError(
+      () => getExisting<TrafficRoute>(this.api, trafficRouteRef(apex), 'trafficroutes.kuma.io'),
+      (err) => t.routesGetQueryError(apex, err),
+    );
     let primaryWeight = 0;
     let canaryWeight = 0;
     for (const split of route.spec?.conf?.split ?? []) {
@@ -126,26 +105,19 @@ export class KumaRouter implements TrafficRouter {
 
   async setRoutes(canary: Canary, routes: Routes): Promise<void> {
     const { apex } = serviceNames(canary);
-    let route: TrafficRoute;
-    try {
-      route = await getExisting<TrafficRoute>(
-        this.api,
-        trafficRouteRef(apex),
-        'trafficroutes.kuma.io',
-      );
-    } catch (err) {
-      throw new Error(t.routesGetQueryError(apex, errorText(err)), { cause: err });
-    }
+    const route: TrafficRoute = await withFlaggerError(
+      () => getExisting<TrafficRoute>(this.api, trafficRouteRef(apex), 'trafficroutes.kuma.io'),
+      (err) => t.routesGetQueryError(apex, err),
+    );
     const clone = structuredClone(route);
     clone.spec = {
       ...(clone.spec ?? {}),
       conf: makeConf(canary, routes.primaryWeight, routes.canaryWeight),
     };
-    try {
-      await this.api.replace(clone);
-    } catch (err) {
-      throw new Error(t.routesUpdateError(apex, errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.api.replace(clone),
+      (err) => t.routesUpdateError(apex, err),
+    );
   }
 
   async finalize(_canary: Canary): Promise<void> {}

@@ -8,9 +8,9 @@ import { serviceNames } from '../canary';
 import type { Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
 import { canonicalJson } from '../canary';
-import { canaryOwnerReference, errorText } from '../workloads/common';
 import { flaggerManagedAnnotations } from './metadata';
 import * as t from './texts';
+import { ownedBy, withFlaggerError } from './upsert';
 
 export const DEFAULT_NGINX_ANNOTATIONS_PREFIX = 'nginx.ingress.kubernetes.io';
 const KUBECTL_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -66,12 +66,10 @@ export class NginxRouter implements TrafficRouter {
     }
     if (!backendExists) throw new Error(t.backendNotFound(apex, ingressName));
 
-    let existing: Ingress | undefined;
-    try {
-      existing = await this.api.get<Ingress>(ingressRef(ns, canaryIngressName));
-    } catch (err) {
-      throw new Error(t.ingressQueryError(canaryIngressName, ns, errorText(err)), { cause: err });
-    }
+    const existing: Ingress | undefined = await withFlaggerError(
+      () => this.api.get<Ingress>(ingressRef(ns, canaryIngressName)),
+      (err) => t.ingressQueryError(canaryIngressName, ns, err),
+    );
     if (!existing) {
       const created: Ingress = {
         apiVersion: 'networking.k8s.io/v1',
@@ -81,17 +79,14 @@ export class NginxRouter implements TrafficRouter {
           namespace: ns,
           annotations: this.makeAnnotations(clone.metadata.annotations),
           ...(clone.metadata.labels ? { labels: clone.metadata.labels } : {}),
-          ...(this.setOwnerRefs ? { ownerReferences: [canaryOwnerReference(canary)] } : {}),
+          ...ownedBy(canary, this.setOwnerRefs),
         },
         ...(clone.spec ? { spec: clone.spec } : {}),
       };
-      try {
-        await this.api.create(created);
-      } catch (err) {
-        throw new Error(t.ingressCreateError(canaryIngressName, ns, errorText(err)), {
-          cause: err,
-        });
-      }
+      await withFlaggerError(
+        () => this.api.create(created),
+        (err) => t.ingressCreateError(canaryIngressName, ns, err),
+      );
       return;
     }
     // Only the spec follows the user's Ingress; the clone's annotations carry the routing state.
@@ -99,13 +94,10 @@ export class NginxRouter implements TrafficRouter {
       const next = structuredClone(existing);
       if (clone.spec) next.spec = clone.spec;
       else delete next.spec;
-      try {
-        await this.api.replace(next);
-      } catch (err) {
-        throw new Error(t.ingressUpdateError(canaryIngressName, ns, errorText(err)), {
-          cause: err,
-        });
-      }
+      await withFlaggerError(
+        () => this.api.replace(next),
+        (err) => t.ingressUpdateError(canaryIngressName, ns, err),
+      );
     }
   }
 
@@ -170,11 +162,10 @@ export class NginxRouter implements TrafficRouter {
     else annotations = this.makeAnnotations(annotations);
     clone.metadata.annotations = annotations;
 
-    try {
-      await this.api.replace(clone);
-    } catch (err) {
-      throw new Error(t.ingressSetRoutesUpdateError(name, ns, errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.api.replace(clone),
+      (err) => t.ingressSetRoutesUpdateError(name, ns, err),
+    );
   }
 
   /** Nothing to undo: the clone is owned by the canary and goes with it. */
@@ -223,12 +214,10 @@ export class NginxRouter implements TrafficRouter {
   }
 
   private async getIngress(ns: string, name: string): Promise<Ingress> {
-    let ingress: Ingress | undefined;
-    try {
-      ingress = await this.api.get<Ingress>(ingressRef(ns, name));
-    } catch (err) {
-      throw new Error(t.ingressGetQueryError(name, ns, errorText(err)), { cause: err });
-    }
+    const ingress: Ingress | undefined = await withFlaggerError(
+      () => this.api.get<Ingress>(ingressRef(ns, name)),
+      (err) => t.ingressGetQueryError(name, ns, err),
+    );
     if (!ingress) {
       throw new Error(
         t.ingressGetQueryError(name, ns, `ingresses.networking.k8s.io "${name}" not found`),

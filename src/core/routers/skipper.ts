@@ -14,9 +14,10 @@ import type { Canary, StringMap } from '../canary';
 import { canonicalJson, serviceNames } from '../canary';
 import type { Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
-import { canaryOwnerReference, errorText } from '../workloads/common';
+import { errorText } from '../workloads/common';
 import { notFoundText } from './apex-object';
 import { flaggerManagedAnnotations } from './metadata';
+import { ownedBy, withFlaggerError } from './upsert';
 
 export const SKIPPER_PREDICATE = 'zalando.org/skipper-predicate';
 export const SKIPPER_BACKEND_WEIGHTS = 'zalando.org/backend-weights';
@@ -82,12 +83,10 @@ export class SkipperRouter implements TrafficRouter {
     const names = serviceNames(canary);
     const canaryIngressName = `${apexIngressName}-canary`;
 
-    let apexIngress: Ingress | undefined;
-    try {
-      apexIngress = await this.api.get<Ingress>(ingressRef(ns, apexIngressName));
-    } catch (err) {
-      throw new Error(t.apexGetQueryError(apexIngressName, ns, errorText(err)), { cause: err });
-    }
+    const apexIngress: Ingress | undefined = await withFlaggerError(
+      () => this.api.get<Ingress>(ingressRef(ns, apexIngressName)),
+      (err) => t.apexGetQueryError(apexIngressName, ns, err),
+    );
     if (!apexIngress) {
       throw new Error(
         t.apexGetQueryError(
@@ -121,22 +120,19 @@ export class SkipperRouter implements TrafficRouter {
         [names.primary]: 100,
         [names.canary]: 0,
       }),
-      ...(this.setOwnerRefs ? { ownerReferences: [canaryOwnerReference(canary)] } : {}),
+      ...ownedBy(canary, this.setOwnerRefs),
     };
     delete clone.status;
 
-    let existing: Ingress | undefined;
-    try {
-      existing = await this.api.get<Ingress>(ingressRef(ns, canaryIngressName));
-    } catch (err) {
-      throw new Error(t.queryError(canaryIngressName, ns, errorText(err)), { cause: err });
-    }
+    const existing: Ingress | undefined = await withFlaggerError(
+      () => this.api.get<Ingress>(ingressRef(ns, canaryIngressName)),
+      (err) => t.queryError(canaryIngressName, ns, err),
+    );
     if (!existing) {
-      try {
-        await this.api.create(clone);
-      } catch (err) {
-        throw new Error(t.createError(canaryIngressName, ns, errorText(err)), { cause: err });
-      }
+      await withFlaggerError(
+        () => this.api.create(clone),
+        (err) => t.createError(canaryIngressName, ns, err),
+      );
       return;
     }
     // Only a spec change updates it, and then the weights go back to 100/0 with the spec.
@@ -145,11 +141,10 @@ export class SkipperRouter implements TrafficRouter {
       if (clone.spec) next.spec = clone.spec;
       else delete next.spec;
       next.metadata.annotations = flaggerManagedAnnotations(clone.metadata.annotations);
-      try {
-        await this.api.replace(next);
-      } catch (err) {
-        throw new Error(t.updateError(canaryIngressName, ns, errorText(err)), { cause: err });
-      }
+      await withFlaggerError(
+        () => this.api.replace(next),
+        (err) => t.updateError(canaryIngressName, ns, err),
+      );
     }
   }
 
@@ -190,31 +185,27 @@ export class SkipperRouter implements TrafficRouter {
       );
     }
     clone.metadata.annotations = annotations;
-    try {
-      await this.api.replace(clone);
-    } catch (err) {
-      throw new Error(t.setRoutesUpdateError(name, ns, errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.api.replace(clone),
+      (err) => t.setRoutesUpdateError(name, ns, err),
+    );
   }
 
   /** Deletes the canary Ingress (the apex one was never changed). */
   async finalize(canary: Canary): Promise<void> {
     const ns = canary.metadata.namespace;
     const name = `${canary.spec.ingressRef?.name ?? ''}-canary`;
-    try {
-      await this.api.delete(ingressRef(ns, name));
-    } catch (err) {
-      throw new Error(t.removeError(name, ns, errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.api.delete(ingressRef(ns, name)),
+      (err) => t.removeError(name, ns, err),
+    );
   }
 
   private async getCanaryIngress(ns: string, name: string): Promise<Ingress> {
-    let ingress: Ingress | undefined;
-    try {
-      ingress = await this.api.get<Ingress>(ingressRef(ns, name));
-    } catch (err) {
-      throw new Error(t.getQueryError(name, ns, errorText(err)), { cause: err });
-    }
+    const ingress: Ingress | undefined = await withFlaggerError(
+      () => this.api.get<Ingress>(ingressRef(ns, name)),
+      (err) => t.getQueryError(name, ns, err),
+    );
     if (!ingress) {
       throw new Error(t.getQueryError(name, ns, notFoundText('ingresses.networking.k8s.io', name)));
     }

@@ -14,7 +14,7 @@ import { canonicalJson, serviceNames } from '../canary';
 import type { Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
 import { quantityAsInt } from '../../shared/quantity';
-import { canaryOwnerReference, errorText } from '../workloads/common';
+import { ownedBy, reconcileObject, withFlaggerError } from './upsert';
 
 export type SmiApiVersion = 'v1alpha1' | 'v1alpha2' | 'v1alpha3';
 
@@ -82,42 +82,29 @@ export class SmiRouter implements TrafficRouter {
       ],
     };
 
-    let existing: TrafficSplit | undefined;
-    try {
-      existing = await this.api.get<TrafficSplit>(this.ref(ns, apex));
-    } catch (err) {
-      throw new Error(reconcileGetError(apex, ns, errorText(err)), { cause: err });
-    }
-    if (!existing) {
-      const annotations = this.makeAnnotations(canary.spec.service.gateways);
-      const created: TrafficSplit = {
+    const annotations = this.makeAnnotations(canary.spec.service.gateways);
+    await reconcileObject<TrafficSplit>(this.api, {
+      ref: this.ref(ns, apex),
+      create: () => ({
         apiVersion: this.apiVersion,
         kind: 'TrafficSplit',
         metadata: {
           name: apex,
           namespace: ns,
           ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-          ...(this.setOwnerRefs ? { ownerReferences: [canaryOwnerReference(canary)] } : {}),
+          ...ownedBy(canary, this.setOwnerRefs),
         },
         spec,
-      };
-      try {
-        await this.api.create(created);
-      } catch (err) {
-        throw new Error(createError(apex, ns, errorText(err)), { cause: err });
-      }
-      return;
-    }
-    // cmp.Diff with the weights ignored: the split's routing state is not reset here.
-    if (this.comparable(spec) !== this.comparable(existing.spec)) {
-      const next = structuredClone(existing);
-      next.spec = spec;
-      try {
-        await this.api.replace(next);
-      } catch (err) {
-        throw new Error(reconcileUpdateError(apex, ns, errorText(err)), { cause: err });
-      }
-    }
+      }),
+      // cmp.Diff with the weights ignored: the split's routing state is not reset here.
+      drifted: (existing) => this.comparable(spec) !== this.comparable(existing.spec),
+      updated: (existing) => ({ ...structuredClone(existing), spec }),
+      texts: {
+        get: (err) => reconcileGetError(apex, ns, err),
+        create: (err) => createError(apex, ns, err),
+        update: (err) => reconcileUpdateError(apex, ns, err),
+      },
+    });
   }
 
   async getRoutes(canary: Canary): Promise<Routes> {
@@ -150,22 +137,19 @@ export class SmiRouter implements TrafficRouter {
         { service: primary, weight: this.weight(routes.primaryWeight) },
       ],
     };
-    try {
-      await this.api.replace(next);
-    } catch (err) {
-      throw new Error(updateError(apex, ns, errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.api.replace(next),
+      (err) => updateError(apex, ns, err),
+    );
   }
 
   async finalize(_canary: Canary): Promise<void> {}
 
   private async getSplit(ns: string, name: string): Promise<TrafficSplit> {
-    let split: TrafficSplit | undefined;
-    try {
-      split = await this.api.get<TrafficSplit>(this.ref(ns, name));
-    } catch (err) {
-      throw new Error(getQueryError(name, ns, errorText(err)), { cause: err });
-    }
+    const split: TrafficSplit | undefined = await withFlaggerError(
+      () => this.api.get<TrafficSplit>(this.ref(ns, name)),
+      (err) => getQueryError(name, ns, err),
+    );
     if (!split) throw new Error(getQueryError(name, ns, notFound(name)));
     return split;
   }

@@ -8,8 +8,9 @@ import type { Canary } from '../canary';
 import { serviceNames } from '../canary';
 import type { Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
-import { canaryOwnerReference, errorText } from '../workloads/common';
-import { apexMetadata, getExisting, metadataDrifted, specDrifted } from './apex-object';
+import { errorText } from '../workloads/common';
+import { getExisting, reconcileApexObject } from './apex-object';
+import { withFlaggerError } from './upsert';
 
 export const TRAEFIK_API_VERSION = 'traefik.io/v1alpha1';
 
@@ -58,50 +59,27 @@ export class TraefikRouter implements TrafficRouter {
     const { apex, primary, canary: canaryName } = serviceNames(canary);
     const port = canary.spec.service.port;
     const services: WeightedService[] = [{ name: primary, namespace: ns, port, weight: 100 }];
-    const metadata = apexMetadata(canary);
 
-    let existing: TraefikService | undefined;
-    try {
-      existing = await this.api.get<TraefikService>(traefikServiceRef(ns, apex));
-    } catch (err) {
-      throw new Error(t.getQueryError(apex, ns, errorText(err)), { cause: err });
-    }
-    if (!existing) {
-      const created: TraefikService = {
+    await reconcileApexObject<TraefikService>(this.api, canary, {
+      ref: traefikServiceRef(ns, apex),
+      ownedByCanary: this.setOwnerRefs,
+      create: (metadata) => ({
         apiVersion: TRAEFIK_API_VERSION,
         kind: 'TraefikService',
-        metadata: {
-          name: apex,
-          namespace: ns,
-          labels: metadata.labels,
-          annotations: metadata.annotations,
-          ...(this.setOwnerRefs ? { ownerReferences: [canaryOwnerReference(canary)] } : {}),
-        },
+        metadata,
         spec: { weighted: { services } },
-      };
-      try {
-        await this.api.create(created);
-      } catch (err) {
-        throw new Error(t.createError(apex, ns, errorText(err)), { cause: err });
-      }
-      return;
-    }
-    // A canary entry in place (a rollout under way) is part of the wanted spec, weights aside.
-    if ((existing.spec?.weighted?.services ?? []).length === 2) {
-      services.push({ name: canaryName, namespace: ns, port, weight: 100 });
-    }
-    const spec = { weighted: { services } };
-    if (specDrifted(spec, existing.spec) || metadataDrifted(existing, metadata)) {
-      const clone = structuredClone(existing);
-      clone.spec = spec;
-      clone.metadata.labels = metadata.labels;
-      clone.metadata.annotations = metadata.annotations;
-      try {
-        await this.api.replace(clone);
-      } catch (err) {
-        throw new Error(t.updateError(apex, ns, errorText(err)), { cause: err });
-      }
-    }
+      }),
+      // A canary entry in place (a rollout under way) is part of the wanted spec, weights aside.
+      spec: (existing) => ({
+        weighted: {
+          services:
+            (existing.spec?.weighted?.services ?? []).length === 2
+              ? [...services, { name: canaryName, namespace: ns, port, weight: 100 }]
+              : services,
+        },
+      }),
+      texts: t,
+    });
   }
 
   async getRoutes(canary: Canary): Promise<Routes> {
@@ -135,11 +113,10 @@ export class TraefikRouter implements TrafficRouter {
       services.push({ name: canaryName, namespace: ns, port, ...weight(routes.canaryWeight) });
     }
     service.spec = { ...(service.spec ?? {}), weighted: { ...service.spec?.weighted, services } };
-    try {
-      await this.api.replace(service);
-    } catch (err) {
-      throw new Error(t.updateError(apex, ns, errorText(err)), { cause: err });
-    }
+    await withFlaggerError(
+      () => this.api.replace(service),
+      (err) => t.updateError(apex, ns, err),
+    );
   }
 
   async finalize(_canary: Canary): Promise<void> {}

@@ -5,8 +5,15 @@
  * ApisixRoute for the host with the prometheus plugin (prefer_name), and a Canary with
  * `provider: apisix` and `routeRef`, load-tested through the gateway with the Host header.
  */
-import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../store';
+import {
+  canaryYaml,
+  demoAppYaml,
+  loadTestWebhook,
+  namespaceYaml,
+  parseManifests,
+  PODINFO_IMAGE,
+} from './common';
 
 export interface ApisixScenarioOptions {
   namespace?: string;
@@ -15,19 +22,9 @@ export interface ApisixScenarioOptions {
   image?: string;
 }
 
-function parse(text: string): KubeObject[] {
-  return parseAllDocuments(text)
-    .map((doc) => doc.toJS() as KubeObject | null)
-    .filter((o): o is KubeObject => o !== null && typeof o === 'object');
-}
-
 /** The APISIX gateway as the apisix Helm chart installs it (one per cluster). */
 export function apisixGateway(): KubeObject[] {
-  return parse(`apiVersion: v1
-kind: Namespace
-metadata:
-  name: apisix
----
+  return parseManifests(`${namespaceYaml('apisix')}---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -71,77 +68,11 @@ export function apisixDemo(options: ApisixScenarioOptions = {}): KubeObject[] {
   const ns = options.namespace ?? 'edge';
   const name = options.name ?? 'podinfo';
   const host = options.host ?? 'apisix.example.com';
-  const image = options.image ?? 'ghcr.io/stefanprodan/podinfo:6.0.0';
-  return parse(`apiVersion: v1
-kind: Namespace
-metadata:
-  name: ${ns}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: flagger-loadtester
-  namespace: ${ns}
-  labels: { app: flagger-loadtester }
-spec:
-  replicas: 1
-  selector:
-    matchLabels: { app: flagger-loadtester }
-  template:
-    metadata:
-      labels: { app: flagger-loadtester }
-    spec:
-      containers:
-        - name: loadtester
-          image: ghcr.io/fluxcd/flagger-loadtester:0.34.0
-          ports: [{ name: http, containerPort: 8080 }]
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: flagger-loadtester
-  namespace: ${ns}
-spec:
-  selector: { app: flagger-loadtester }
-  ports: [{ name: http, port: 80, targetPort: http }]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  namespace: ${ns}
-  labels: { app: ${name} }
-spec:
-  replicas: 2
-  minReadySeconds: 3
-  progressDeadlineSeconds: 60
-  selector:
-    matchLabels: { app: ${name} }
-  template:
-    metadata:
-      labels: { app: ${name} }
-    spec:
-      containers:
-        - name: podinfod
-          image: ${image}
-          ports: [{ name: http, containerPort: 9898 }]
-          command: [./podinfo, --port=9898]
-          resources: { requests: { cpu: 100m, memory: 64Mi } }
----
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: ${name}
-  namespace: ${ns}
-spec:
-  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: ${name} }
-  minReplicas: 2
-  maxReplicas: 4
-  metrics:
-    - type: Resource
-      resource: { name: cpu, target: { type: Utilization, averageUtilization: 80 } }
----
-apiVersion: apisix.apache.org/v2
+  const image = options.image ?? PODINFO_IMAGE;
+  return parseManifests(
+    [
+      demoAppYaml(ns, name, { image }),
+      `apiVersion: apisix.apache.org/v2
 kind: ApisixRoute
 metadata:
   name: ${name}
@@ -165,43 +96,17 @@ spec:
           config:
             disable: false
             prefer_name: true
----
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata:
-  name: ${name}
-  namespace: ${ns}
-spec:
-  provider: apisix
-  targetRef: { apiVersion: apps/v1, kind: Deployment, name: ${name} }
-  autoscalerRef: { apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, name: ${name} }
-  routeRef:
-    apiVersion: apisix.apache.org/v2
-    kind: ApisixRoute
-    name: ${name}
-  progressDeadlineSeconds: 60
-  service:
-    port: 80
-    targetPort: 9898
-  analysis:
-    interval: 10s
-    threshold: 5
-    maxWeight: 50
-    stepWeight: 10
-    metrics:
-      - name: request-success-rate
-        thresholdRange: { min: 99 }
-        interval: 1m
-      - name: request-duration
-        thresholdRange: { max: 500 }
-        interval: 30s
-    webhooks:
-      - name: load-test
-        url: http://flagger-loadtester.${ns}/
-        timeout: 5s
-        type: rollout
-        metadata:
-          cmd: |-
-            hey -z 1m -q 10 -c 2 -h2 -host ${host} http://apisix-gateway.apisix/api/info
-`);
+`,
+      canaryYaml({
+        ns,
+        name,
+        provider: 'apisix',
+        extraSpec: `  routeRef: { apiVersion: apisix.apache.org/v2, kind: ApisixRoute, name: ${name} }\n`,
+        durationInterval: '30s',
+        webhooks: loadTestWebhook(ns, `-h2 -host ${host} http://apisix-gateway.apisix/api/info`, {
+          type: 'rollout',
+        }),
+      }),
+    ].join('---\n'),
+  );
 }

@@ -11,8 +11,17 @@
  * Firefox users (a `user-agent` regex match), load-tested with a Firefox user agent.
  * The analysis interval is 10s instead of the tutorial's 1m, so the playground moves.
  */
-import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../store';
+import {
+  acceptanceTestWebhook,
+  canaryYaml,
+  hpaYaml,
+  loadTestWebhook,
+  loadtesterYaml,
+  namespaceYaml,
+  parseManifests,
+  PODINFO_IMAGE,
+} from './common';
 
 export interface AppMeshScenarioOptions {
   namespace?: string;
@@ -20,20 +29,13 @@ export interface AppMeshScenarioOptions {
   image?: string;
 }
 
-const PODINFO_IMAGE = 'ghcr.io/stefanprodan/podinfo:6.0.0';
 const INJECT = 'appmesh.k8s.aws/sidecarInjectorWebhook';
 export const FIREFOX_USER_AGENT =
   'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 
-function parse(text: string): KubeObject[] {
-  return parseAllDocuments(text)
-    .map((doc) => doc.toJS() as KubeObject | null)
-    .filter((o): o is KubeObject => o !== null && typeof o === 'object');
-}
-
 /** The mesh and the App Mesh gateway (one per cluster). */
 export function appMeshGateway(): KubeObject[] {
-  return parse(`apiVersion: appmesh.k8s.aws/v1beta2
+  return parseManifests(`apiVersion: appmesh.k8s.aws/v1beta2
 kind: Mesh
 metadata:
   name: global
@@ -41,12 +43,7 @@ spec:
   namespaceSelector:
     matchLabels: { ${INJECT}: enabled }
 ---
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: appmesh-system
-  labels: { ${INJECT}: enabled }
----
+${namespaceYaml('appmesh-system', { [INJECT]: 'enabled' })}---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -134,19 +131,7 @@ spec:
             limits: { cpu: 2000m, memory: 512Mi }
             requests: { cpu: 100m, memory: 64Mi }
 ---
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: ${name}
-  namespace: ${ns}
-spec:
-  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: ${name} }
-  minReplicas: 2
-  maxReplicas: 4
-  metrics:
-    - type: Resource
-      resource: { name: cpu, target: { type: Utilization, averageUtilization: 99 } }
-`;
+${hpaYaml(ns, name, 99)}`;
 }
 
 /** The tutorial's namespace, podinfo, loadtester, Canary and gateway route. */
@@ -154,43 +139,12 @@ export function appMeshDemo(options: AppMeshScenarioOptions = {}): KubeObject[] 
   const ns = options.namespace ?? 'appmesh-demo';
   const name = options.name ?? 'podinfo';
   const image = options.image ?? PODINFO_IMAGE;
-  return parse(`apiVersion: v1
-kind: Namespace
-metadata:
-  name: ${ns}
-  labels: { ${INJECT}: enabled }
----
-${podinfo(ns, name, image)}---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: flagger-loadtester
-  namespace: ${ns}
-  labels: { app: flagger-loadtester }
-spec:
-  replicas: 1
-  selector:
-    matchLabels: { app: flagger-loadtester }
-  template:
-    metadata:
-      labels: { app: flagger-loadtester }
-    spec:
-      containers:
-        - name: loadtester
-          image: ghcr.io/fluxcd/flagger-loadtester:0.34.0
-          ports: [{ name: http, containerPort: 8080 }]
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: flagger-loadtester
-  namespace: ${ns}
-  labels: { app: flagger-loadtester }
-spec:
-  selector: { app: flagger-loadtester }
-  ports: [{ name: http, port: 80, targetPort: http }]
----
-apiVersion: appmesh.k8s.aws/v1beta2
+  return parseManifests(
+    [
+      namespaceYaml(ns, { [INJECT]: 'enabled' }),
+      podinfo(ns, name, image),
+      loadtesterYaml(ns),
+      `apiVersion: appmesh.k8s.aws/v1beta2
 kind: VirtualNode
 metadata:
   name: flagger-loadtester
@@ -205,21 +159,13 @@ spec:
   backends:
     - virtualService: { virtualServiceRef: { name: ${name} } }
     - virtualService: { virtualServiceRef: { name: ${name}-canary } }
----
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata:
-  name: ${name}
-  namespace: ${ns}
-  annotations:
-    appmesh.flagger.app/accesslog: enabled
-spec:
-  provider: appmesh:v1beta2
-  targetRef: { apiVersion: apps/v1, kind: Deployment, name: ${name} }
-  progressDeadlineSeconds: 60
-  autoscalerRef: { apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, name: ${name} }
-  service:
-    port: 9898
+`,
+      canaryYaml({
+        ns,
+        name,
+        provider: 'appmesh:v1beta2',
+        annotations: { 'appmesh.flagger.app/accesslog': 'enabled' },
+        service: `    port: 9898
     timeout: 15s
     retries:
       attempts: 3
@@ -229,33 +175,14 @@ spec:
       - uri: { prefix: / }
     rewrite:
       uri: /
-  analysis:
-    interval: 10s
-    threshold: 5
-    maxWeight: 50
-    stepWeight: 5
-    metrics:
-      - name: request-success-rate
-        thresholdRange: { min: 99 }
-        interval: 1m
-      - name: request-duration
-        thresholdRange: { max: 500 }
-        interval: 30s
-    webhooks:
-      - name: acceptance-test
-        type: pre-rollout
-        url: http://flagger-loadtester.${ns}/
-        timeout: 30s
-        metadata:
-          type: bash
-          cmd: "curl -sd 'test' http://${name}-canary.${ns}:9898/token | grep token"
-      - name: load-test
-        url: http://flagger-loadtester.${ns}/
-        timeout: 5s
-        metadata:
-          cmd: "hey -z 1m -q 10 -c 2 http://${name}-canary.${ns}:9898/"
----
-apiVersion: appmesh.k8s.aws/v1beta2
+`,
+        steps: '    maxWeight: 50\n    stepWeight: 5\n',
+        durationInterval: '30s',
+        webhooks:
+          acceptanceTestWebhook(ns, `http://${name}-canary.${ns}:9898/`) +
+          loadTestWebhook(ns, `http://${name}-canary.${ns}:9898/`),
+      }),
+      `apiVersion: appmesh.k8s.aws/v1beta2
 kind: GatewayRoute
 metadata:
   name: ${name}
@@ -267,7 +194,9 @@ spec:
       target:
         virtualService:
           virtualServiceRef: { name: ${name} }
-`);
+`,
+    ].join('---\n'),
+  );
 }
 
 /** The tutorial's A/B section: ten iterations for Firefox users (namespace from appMeshDemo). */
@@ -275,42 +204,28 @@ export function appMeshAbDemo(options: AppMeshScenarioOptions = {}): KubeObject[
   const ns = options.namespace ?? 'appmesh-demo';
   const name = options.name ?? 'frontend';
   const image = options.image ?? PODINFO_IMAGE;
-  return parse(`${podinfo(ns, name, image)}---
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata:
-  name: ${name}
-  namespace: ${ns}
-spec:
-  provider: appmesh:v1beta2
-  targetRef: { apiVersion: apps/v1, kind: Deployment, name: ${name} }
-  progressDeadlineSeconds: 60
-  autoscalerRef: { apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, name: ${name} }
-  service:
-    port: 9898
-    timeout: 15s
-  analysis:
-    interval: 10s
-    threshold: 5
-    iterations: 10
+  return parseManifests(
+    [
+      podinfo(ns, name, image),
+      canaryYaml({
+        ns,
+        name,
+        provider: 'appmesh:v1beta2',
+        service: '    port: 9898\n    timeout: 15s\n',
+        steps: `    iterations: 10
     match:
       - headers:
           user-agent:
             regex: ".*Firefox.*"
-    metrics:
-      - name: request-success-rate
-        thresholdRange: { min: 99 }
-        interval: 1m
-      - name: request-duration
-        thresholdRange: { max: 500 }
-        interval: 30s
-    webhooks:
-      - name: load-test
-        url: http://flagger-loadtester.${ns}/
-        timeout: 5s
-        metadata:
-          cmd: "hey -z 1m -q 10 -c 2 -H 'User-Agent: ${FIREFOX_USER_AGENT}' http://${name}.${ns}:9898/"
-`);
+`,
+        durationInterval: '30s',
+        webhooks: loadTestWebhook(
+          ns,
+          `-H 'User-Agent: ${FIREFOX_USER_AGENT}' http://${name}.${ns}:9898/`,
+        ),
+      }),
+    ].join('---\n'),
+  );
 }
 
 /** Everything above for one cluster: mesh, gateway, the progressive and the A/B canaries. */

@@ -4,15 +4,8 @@
  * Flagger generates, and the loadtester sending through Envoy with the host header.
  */
 import type { KubeObject } from '../store';
-import type { DemoOptions } from './edge';
-import {
-  canaryYaml,
-  loadtesterYaml,
-  namespaceYaml,
-  parseManifests,
-  podinfoYaml,
-  proxyYaml,
-} from './edge';
+import type { DemoOptions } from './common';
+import { canaryYaml, demoAppYaml, parseManifests, proxyYaml } from './common';
 
 export function contourDemo(options: DemoOptions = {}): KubeObject[] {
   const ns = options.namespace ?? 'contour';
@@ -21,9 +14,7 @@ export function contourDemo(options: DemoOptions = {}): KubeObject[] {
   return parseManifests(
     [
       proxyYaml('projectcontour', 'envoy', 'envoyproxy/envoy:v1.29.2'),
-      namespaceYaml(ns),
-      loadtesterYaml(ns),
-      podinfoYaml(ns, name),
+      demoAppYaml(ns, name),
       `apiVersion: projectcontour.io/v1
 kind: HTTPProxy
 metadata:

@@ -4,15 +4,8 @@
  * generates, and the loadtester sending through the gateway with the host header.
  */
 import type { KubeObject } from '../store';
-import type { DemoOptions } from './edge';
-import {
-  canaryYaml,
-  loadtesterYaml,
-  namespaceYaml,
-  parseManifests,
-  podinfoYaml,
-  proxyYaml,
-} from './edge';
+import type { DemoOptions } from './common';
+import { canaryYaml, demoAppYaml, parseManifests, proxyYaml } from './common';
 
 export function glooDemo(options: DemoOptions = {}): KubeObject[] {
   const ns = options.namespace ?? 'gloo-demo';
@@ -21,9 +14,7 @@ export function glooDemo(options: DemoOptions = {}): KubeObject[] {
   return parseManifests(
     [
       proxyYaml('gloo-system', 'gateway-proxy', 'quay.io/solo-io/gloo-envoy-wrapper:1.17.0'),
-      namespaceYaml(ns),
-      loadtesterYaml(ns),
-      podinfoYaml(ns, name),
+      demoAppYaml(ns, name),
       `apiVersion: gateway.solo.io/v1
 kind: VirtualService
 metadata:

@@ -5,10 +5,15 @@
  * Flagger's "Istio Canary Deployments" tutorial. Synthetic users reach it through the gateway
  * at reviews.example.com; the loadtester adds load through the same host.
  */
-import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../store';
-
-const PODINFO_IMAGE = 'ghcr.io/stefanprodan/podinfo:6.0.0';
+import {
+  acceptanceTestWebhook,
+  canaryYaml,
+  demoAppYaml,
+  loadTestWebhook,
+  namespaceYaml,
+  parseManifests,
+} from './common';
 
 export interface IstioDemoOptions {
   namespace?: string;
@@ -22,11 +27,7 @@ export interface IstioDemoOptions {
 
 /** The Istio ingress gateway and the shared Gateway `istio-system/public-gateway`. */
 export function istioIngressGatewayYaml(): string {
-  return `apiVersion: v1
-kind: Namespace
-metadata:
-  name: istio-system
----
+  return `${namespaceYaml('istio-system')}---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -83,119 +84,40 @@ export function istioDemoYaml(options: IstioDemoOptions = {}): string {
       ? `    iterations: ${options.abIterations}
     match:
       - headers:
-          x-canary: { exact: insider }`
-      : '    maxWeight: 50\n    stepWeight: 10';
+          x-canary: { exact: insider }
+`
+      : undefined;
   // A/B: the load test sends the header the match routes to the canary.
   const abHeader = options.abIterations !== undefined ? "-H 'X-Canary: insider' " : '';
   const gateway = options.ingressGateway === false ? '' : `${istioIngressGatewayYaml()}---\n`;
-  return `${gateway}apiVersion: v1
-kind: Namespace
-metadata:
-  name: ${ns}
-  labels: { istio-injection: enabled }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: flagger-loadtester
-  namespace: ${ns}
-  labels: { app: flagger-loadtester }
-spec:
-  replicas: 1
-  selector:
-    matchLabels: { app: flagger-loadtester }
-  template:
-    metadata:
-      labels: { app: flagger-loadtester }
-    spec:
-      containers:
-        - name: loadtester
-          image: ghcr.io/fluxcd/flagger-loadtester:0.34.0
-          ports: [{ name: http, containerPort: 8080 }]
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: flagger-loadtester
-  namespace: ${ns}
-spec:
-  selector: { app: flagger-loadtester }
-  ports: [{ name: http, port: 80, targetPort: http }]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  namespace: ${ns}
-  labels: { app: ${name} }
-spec:
-  replicas: 2
-  minReadySeconds: 3
-  progressDeadlineSeconds: 60
-  selector:
-    matchLabels: { app: ${name} }
-  template:
-    metadata:
-      labels: { app: ${name} }
-    spec:
-      containers:
-        - name: podinfod
-          image: ${PODINFO_IMAGE}
-          ports: [{ name: http, containerPort: 9898 }]
-          command: [./podinfo, --port=9898]
-          resources: { requests: { cpu: 100m, memory: 64Mi } }
----
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata:
-  name: ${name}
-  namespace: ${ns}
-spec:
-  provider: istio
-  targetRef: { apiVersion: apps/v1, kind: Deployment, name: ${name} }
-  progressDeadlineSeconds: 60
-  service:
-    port: 9898
+  return (
+    gateway +
+    [
+      demoAppYaml(ns, name, { labels: { 'istio-injection': 'enabled' }, hpa: false }),
+      canaryYaml({
+        ns,
+        name,
+        provider: 'istio',
+        autoscaler: false,
+        service: `    port: 9898
     targetPort: 9898
     gateways: [istio-system/public-gateway, mesh]
     hosts: [${host}]
     trafficPolicy:
       tls: { mode: DISABLE }
     retries: { attempts: 3, perTryTimeout: 1s, retryOn: "gateway-error,connect-failure,refused-stream" }
-  analysis:
-    interval: 10s
-    threshold: 5
-${steps}
-    metrics:
-      - name: request-success-rate
-        thresholdRange: { min: 99 }
-        interval: 1m
-      - name: request-duration
-        thresholdRange: { max: 500 }
-        interval: 30s
-    webhooks:
-      - name: acceptance-test
-        type: pre-rollout
-        url: http://flagger-loadtester.${ns}/
-        timeout: 30s
-        metadata:
-          type: bash
-          cmd: "curl -sd 'test' http://${name}-canary.${ns}:9898/token | grep token"
-      - name: load-test
-        url: http://flagger-loadtester.${ns}/
-        timeout: 5s
-        metadata:
-          cmd: "hey -z 1m -q 10 -c 2 ${abHeader}http://${host}/"
-`;
-}
-
-function parse(text: string): KubeObject[] {
-  return parseAllDocuments(text)
-    .map((doc) => doc.toJS() as KubeObject | null)
-    .filter((o): o is KubeObject => o !== null && typeof o === 'object');
+`,
+        steps,
+        durationInterval: '30s',
+        webhooks:
+          acceptanceTestWebhook(ns, `http://${name}-canary.${ns}:9898/`) +
+          loadTestWebhook(ns, `${abHeader}http://${host}/`),
+      }),
+    ].join('---\n')
+  );
 }
 
 /** The manifests of the Istio demo (gateway install included unless told otherwise). */
 export function istioDemo(options: IstioDemoOptions = {}): KubeObject[] {
-  return parse(istioDemoYaml(options));
+  return parseManifests(istioDemoYaml(options));
 }

@@ -4,8 +4,8 @@
  * TrafficRoute Flagger generates splits, and the loadtester calling the apex Service.
  */
 import type { KubeObject } from '../store';
-import type { DemoOptions } from './edge';
-import { canaryYaml, loadtesterYaml, namespaceYaml, parseManifests, podinfoYaml } from './edge';
+import type { DemoOptions } from './common';
+import { canaryYaml, demoAppYaml, parseManifests } from './common';
 
 export function kumaDemo(options: DemoOptions = {}): KubeObject[] {
   const ns = options.namespace ?? 'kuma-demo';
@@ -17,9 +17,7 @@ kind: Mesh
 metadata:
   name: default
 `,
-      namespaceYaml(ns, { 'kuma.io/sidecar-injection': 'enabled' }),
-      loadtesterYaml(ns),
-      podinfoYaml(ns, name),
+      demoAppYaml(ns, name, { labels: { 'kuma.io/sidecar-injection': 'enabled' } }),
       canaryYaml({
         ns,
         name,

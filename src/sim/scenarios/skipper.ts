@@ -4,15 +4,8 @@
  * clones as `<ingress>-canary`, and the loadtester sending through Skipper with the host header.
  */
 import type { KubeObject } from '../store';
-import type { DemoOptions } from './edge';
-import {
-  canaryYaml,
-  loadtesterYaml,
-  namespaceYaml,
-  parseManifests,
-  podinfoYaml,
-  proxyYaml,
-} from './edge';
+import type { DemoOptions } from './common';
+import { canaryYaml, demoAppYaml, parseManifests, proxyYaml } from './common';
 
 /**
  * The namespace has no dash by default: Skipper turns dashes in route IDs into `_`, which
@@ -31,9 +24,7 @@ export function skipperDemo(options: DemoOptions = {}): KubeObject[] {
         'registry.opensource.zalan.do/teapot/skipper:v0.21.0',
         false,
       ),
-      namespaceYaml(ns),
-      loadtesterYaml(ns),
-      podinfoYaml(ns, name),
+      demoAppYaml(ns, name),
       `apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:

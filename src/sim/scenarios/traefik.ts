@@ -4,15 +4,8 @@
  * loadtester sending through Traefik with the host header.
  */
 import type { KubeObject } from '../store';
-import type { DemoOptions } from './edge';
-import {
-  canaryYaml,
-  loadtesterYaml,
-  namespaceYaml,
-  parseManifests,
-  podinfoYaml,
-  proxyYaml,
-} from './edge';
+import type { DemoOptions } from './common';
+import { canaryYaml, demoAppYaml, parseManifests, proxyYaml } from './common';
 
 export function traefikDemo(options: DemoOptions = {}): KubeObject[] {
   const ns = options.namespace ?? 'traefik-demo';
@@ -21,9 +14,7 @@ export function traefikDemo(options: DemoOptions = {}): KubeObject[] {
   return parseManifests(
     [
       proxyYaml('traefik', 'traefik', 'traefik:v3.1'),
-      namespaceYaml(ns),
-      loadtesterYaml(ns),
-      podinfoYaml(ns, name),
+      demoAppYaml(ns, name),
       `apiVersion: traefik.io/v1alpha1
 kind: IngressRoute
 metadata:

@@ -17,9 +17,7 @@
  * under the route's name when the plugin has `prefer_name: true`, else its id (the ingress
  * controller's crc32 of the name), as APISIX does.
  */
-import type { Endpoints } from '../kube';
 import type { KubeObject, ResourceRef } from '../store';
-import { R } from '../store';
 import type { ClusterView } from '../view';
 import type {
   EntryPoint,
@@ -28,6 +26,8 @@ import type {
   ServiceTarget,
   TrafficRouter,
 } from './router';
+import { drawWeighted } from './weighted';
+import { hasReadyEndpoints } from './service';
 
 export const APISIX_ROUTES: ResourceRef = { group: 'apisix.apache.org', resource: 'apisixroutes' };
 export const APISIX_NAMESPACE = 'apisix';
@@ -98,8 +98,7 @@ class ApisixGateway {
   private routes: Route[] = [];
 
   ready(view: ClusterView): boolean {
-    const endpoints = view.get<Endpoints>(R.endpoints, APISIX_NAMESPACE, APISIX_GATEWAY);
-    return (endpoints?.subsets ?? []).some((s) => (s.addresses ?? []).length > 0);
+    return hasReadyEndpoints(view, { namespace: APISIX_NAMESPACE, name: APISIX_GATEWAY });
   }
 
   index(view: ClusterView): Route[] {
@@ -172,11 +171,8 @@ class ApisixGateway {
     );
     const best = candidates[0];
     if (!best) return undefined;
-    const weighted = best.route.backends.filter((b) => b.weight > 0);
-    const total = weighted.reduce((sum, b) => sum + b.weight, 0);
-    if (total === 0) return undefined;
-    let draw = random() * total;
-    const chosen = weighted.find((b) => (draw -= b.weight) < 0) ?? weighted.at(-1)!;
+    const chosen = drawWeighted(best.route.backends, (b) => b.weight, random);
+    if (!chosen) return undefined;
     return {
       backend: { namespace: chosen.namespace, name: chosen.name, port: chosen.port },
       ...(best.route.metricsRoute !== undefined

@@ -18,7 +18,7 @@
  * kubernetes_namespace / kubernetes_pod_name, see ../metrics/envoy.ts), which is what Flagger's
  * builtin appmesh queries select.
  */
-import type { LabelSelector, Service } from '../kube';
+import { matchesSelector, type LabelSelector, type Service } from '../kube';
 import { envoyRoute } from '../metrics/envoy';
 import type { KubeObject, ResourceRef } from '../store';
 import { R } from '../store';
@@ -30,6 +30,8 @@ import type {
   ServiceTarget,
   TrafficRouter,
 } from './router';
+import { fullMatch, type StringMatch, stringMatches } from './match';
+import { drawWeighted } from './weighted';
 
 const GROUP = 'appmesh.k8s.aws';
 export const APPMESH: Record<
@@ -47,11 +49,8 @@ export const APPMESH: Record<
 const EXPOSE = 'gateway.appmesh.k8s.aws/expose';
 const DOMAIN = 'gateway.appmesh.k8s.aws/domain';
 
-interface HeaderMatch {
-  exact?: string;
-  prefix?: string;
-  suffix?: string;
-  regex?: string;
+/** App Mesh's HeaderMatchMethod: one of exact, prefix, suffix, regex or range. */
+interface HeaderMatch extends StringMatch {
   range?: { start?: number; end?: number };
 }
 
@@ -168,25 +167,8 @@ function selects(
   labels: Record<string, string> = {},
 ): boolean {
   if (!selector) return false;
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {}))
-    if (labels[k] !== v) return false;
-  for (const req of selector.matchExpressions ?? []) {
-    const value = labels[req.key];
-    const values = req.values ?? [];
-    if (req.operator === 'In' && (value === undefined || !values.includes(value))) return false;
-    if (req.operator === 'NotIn' && value !== undefined && values.includes(value)) return false;
-    if (req.operator === 'Exists' && value === undefined) return false;
-    if (req.operator === 'DoesNotExist' && value !== undefined) return false;
-  }
-  return true;
-}
-
-function fullMatch(pattern: string, value: string): boolean {
-  try {
-    return new RegExp(`^(?:${pattern})$`).test(value);
-  } catch {
-    return false; // the controller would reject it; here it never matches
-  }
+  if (!selector.matchLabels && !selector.matchExpressions) return true;
+  return matchesSelector(selector, labels);
 }
 
 function headerMatches(header: RouteHeader, request: RoutedRequest): boolean {
@@ -194,16 +176,11 @@ function headerMatches(header: RouteHeader, request: RoutedRequest): boolean {
   let matched: boolean;
   const m = header.match;
   if (value === undefined) matched = false;
-  else if (!m) matched = true;
-  else if (m.exact !== undefined) matched = value === m.exact;
-  else if (m.prefix !== undefined) matched = value.startsWith(m.prefix);
-  else if (m.suffix !== undefined) matched = value.endsWith(m.suffix);
-  else if (m.regex !== undefined) matched = fullMatch(m.regex, value);
-  else if (m.range) {
+  else if (m?.range) {
     const n = Number(value);
     matched =
       /^-?\d+$/.test(value) && n >= (m.range.start ?? -Infinity) && n < (m.range.end ?? Infinity);
-  } else matched = true;
+  } else matched = stringMatches(m ?? {}, value);
   return header.invert ? !matched : matched;
 }
 
@@ -511,11 +488,8 @@ function pickNode(
   for (const route of byPriority(routesOf(vs, view) ?? [])) {
     const http = route.httpRoute ?? route.http2Route ?? route.http;
     if (!http || !httpMatches(http.match, request)) continue;
-    const targets = (http.action?.weightedTargets ?? []).filter((t) => (t.weight ?? 0) > 0);
-    const total = targets.reduce((sum, t) => sum + (t.weight ?? 0), 0);
-    if (total <= 0) return undefined;
-    let draw = random() * total;
-    const chosen = targets.find((t) => (draw -= t.weight ?? 0) < 0) ?? targets.at(-1);
+    const targets = http.action?.weightedTargets ?? [];
+    const chosen = drawWeighted(targets, (t) => t.weight ?? 0, random);
     return chosen ? nodeOf(chosen, ns, view) : undefined;
   }
   return undefined;

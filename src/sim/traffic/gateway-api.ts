@@ -18,6 +18,8 @@ import type {
   ServiceTarget,
   TrafficRouter,
 } from './router';
+import { fullMatch, hostMatches } from './match';
+import { drawWeighted } from './weighted';
 
 const GROUP = 'gateway.networking.k8s.io';
 export const HTTP_ROUTES: ResourceRef = { group: GROUP, resource: 'httproutes' };
@@ -71,20 +73,6 @@ interface Candidate {
   ruleIndex: number;
   rule: Rule;
   match: Match;
-}
-
-function fullMatch(pattern: string, value: string): boolean {
-  try {
-    return new RegExp(`^(?:${pattern})$`).test(value);
-  } catch {
-    return false;
-  }
-}
-
-function hostMatches(pattern: string, host: string): boolean {
-  const p = pattern.toLowerCase();
-  if (p.startsWith('*.')) return host.endsWith(p.slice(1)) && host.length > p.length - 1;
-  return p === host;
 }
 
 function pathMatches(path: Match['path'], requestPath: string): boolean {
@@ -192,10 +180,8 @@ class GatewayApiRouter implements TrafficRouter {
     if (!best) return undefined;
     const namespace = best.route.metadata.namespace ?? '';
     const backends = (best.rule.backendRefs ?? []).filter(isService);
-    const total = backends.reduce((sum, b) => sum + (b.weight ?? 1), 0);
-    if (total <= 0) return undefined;
-    let draw = random() * total;
-    const chosen = backends.find((b) => (draw -= b.weight ?? 1) < 0) ?? backends.at(-1)!;
+    const chosen = drawWeighted(backends, (b) => b.weight ?? 1, random);
+    if (!chosen) return undefined;
     const decision: RouteDecision = { backend: target(chosen, namespace) };
     for (const f of best.rule.filters ?? []) {
       const mirror = f.requestMirror;

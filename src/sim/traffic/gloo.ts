@@ -22,6 +22,7 @@ import type {
 } from './router';
 import type { ProxyService } from './weighted';
 import { addressedTo, pickWeighted } from './weighted';
+import { fullMatch } from './match';
 
 const VIRTUAL_SERVICES = { group: 'gateway.solo.io', resource: 'virtualservices' };
 const ROUTE_TABLES = { group: 'gateway.solo.io', resource: 'routetables' };
@@ -74,13 +75,7 @@ interface Destination {
 
 function pathMatches(m: Matcher, path: string): boolean {
   if (m.exact !== undefined) return path === m.exact;
-  if (m.regex !== undefined) {
-    try {
-      return new RegExp(`^(?:${m.regex})$`).test(path);
-    } catch {
-      return false;
-    }
-  }
+  if (m.regex !== undefined) return fullMatch(m.regex, path);
   return path.startsWith(m.prefix ?? '/');
 }
 
@@ -89,13 +84,8 @@ function otherMatches(m: Matcher, request: RoutedRequest): boolean {
     const value = request.headers[(h.name ?? '').toLowerCase()];
     let ok: boolean;
     if (h.value === undefined || h.value === '') ok = value !== undefined;
-    else if (h.regex) {
-      try {
-        ok = value !== undefined && new RegExp(`^(?:${h.value})$`).test(value);
-      } catch {
-        ok = false;
-      }
-    } else ok = value === h.value;
+    else if (h.regex) ok = value !== undefined && fullMatch(h.value, value);
+    else ok = value === h.value;
     if (h.invertMatch ? ok : !ok) return false;
   }
   const methods = m.methods ?? [];

@@ -24,6 +24,8 @@ import type {
   ServiceTarget,
   TrafficRouter,
 } from './router';
+import { hostMatches, type StringMatch, stringMatches } from './match';
+import { drawWeighted } from './weighted';
 
 export const VIRTUAL_SERVICES: ResourceRef = {
   group: 'networking.istio.io',
@@ -33,13 +35,6 @@ export const ISTIO_GATEWAYS: ResourceRef = { group: 'networking.istio.io', resou
 
 /** Where the ingress gateway runs, as istioctl installs it. */
 export const INGRESS_GATEWAY = { namespace: 'istio-system', workload: 'istio-ingressgateway' };
-
-interface StringMatch {
-  exact?: string;
-  prefix?: string;
-  suffix?: string;
-  regex?: string;
-}
 
 interface MatchRequest {
   uri?: StringMatch;
@@ -90,23 +85,6 @@ export function hostService(
   return undefined;
 }
 
-function fullMatch(pattern: string, value: string): boolean {
-  try {
-    return new RegExp(`^(?:${pattern})$`).test(value);
-  } catch {
-    return false; // Istio rejects an invalid regex; it never matches here
-  }
-}
-
-export function stringMatches(m: StringMatch, value: string | undefined): boolean {
-  if (value === undefined) return false;
-  if (m.exact !== undefined) return value === m.exact;
-  if (m.prefix !== undefined) return value.startsWith(m.prefix);
-  if (m.suffix !== undefined) return value.endsWith(m.suffix);
-  if (m.regex !== undefined) return fullMatch(m.regex, value);
-  return true; // an empty StringMatch only asks for presence
-}
-
 function requestMatches(m: MatchRequest, request: RoutedRequest, port: number | string): boolean {
   if (m.uri && !stringMatches(m.uri, request.path)) return false;
   if (m.method && !stringMatches(m.method, request.method)) return false;
@@ -121,18 +99,10 @@ function requestMatches(m: MatchRequest, request: RoutedRequest, port: number | 
   return true;
 }
 
-function hostMatches(pattern: string, host: string): boolean {
-  const p = pattern.toLowerCase();
-  if (p === '*') return true;
-  if (p.startsWith('*.')) return host.endsWith(p.slice(1)) && host.length > p.length - 1;
-  return p === host;
-}
-
 function randomPick<T>(items: { item: T; weight: number }[], random: () => number): T | undefined {
-  const total = items.reduce((sum, i) => sum + i.weight, 0);
-  if (total <= 0) return items.length === 1 ? items[0]!.item : undefined;
-  let draw = random() * total;
-  return (items.find((i) => (draw -= i.weight) < 0) ?? items.at(-1))?.item;
+  // A lone destination needs no weight.
+  const picked = drawWeighted(items, (i) => i.weight, random);
+  return picked ? picked.item : items.length === 1 ? items[0]!.item : undefined;
 }
 
 /** The labels Istio's standard metrics carry (../metrics/istio.ts adds the destination's). */

@@ -12,7 +12,7 @@
  * main Ingress's name and Service, with `canary` = the alternative upstream
  * ("<namespace>-<service>-<port>"), and `canary` = "" for the main backend.
  */
-import type { Endpoints, Ingress, IngressBackend } from '../kube';
+import type { Ingress, IngressBackend } from '../kube';
 import { R } from '../store';
 import type {
   EntryPoint,
@@ -22,6 +22,7 @@ import type {
   TrafficRouter,
 } from './router';
 import type { ClusterView } from '../view';
+import { hasReadyEndpoints } from './service';
 
 const PREFIX = 'nginx.ingress.kubernetes.io/';
 
@@ -247,11 +248,6 @@ class NginxRouter implements TrafficRouter {
         })),
       }));
   }
-}
-
-function hasReadyEndpoints(view: ClusterView, target: ServiceTarget): boolean {
-  const endpoints = view.get<Endpoints>(R.endpoints, target.namespace, target.name);
-  return (endpoints?.subsets ?? []).some((s) => (s.addresses ?? []).length > 0);
 }
 
 export function createNginxRouter(): TrafficRouter {

@@ -28,6 +28,15 @@ export function resolveServiceHost(
   return view.get(R.services, namespace, name) ? { namespace, name } : undefined;
 }
 
+/** Whether the Service has a ready endpoint: a proxy skips (or is not yet) a backend without one. */
+export function hasReadyEndpoints(
+  view: ClusterView,
+  service: { namespace: string; name: string },
+): boolean {
+  const endpoints = view.get<Endpoints>(R.endpoints, service.namespace, service.name);
+  return (endpoints?.subsets ?? []).some((s) => (s.addresses ?? []).length > 0);
+}
+
 export type EndpointPick =
   | { ok: true; pod: Pod; targetPort: number }
   | { ok: false; reason: 'no-service' | 'no-port' | 'no-endpoints'; message: string };

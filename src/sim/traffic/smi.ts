@@ -19,6 +19,8 @@ import type { KubeObject, ResourceRef } from '../store';
 import { R } from '../store';
 import type { ClusterView } from '../view';
 import type { RoutedRequest, RouteDecision, ServiceTarget, TrafficRouter } from './router';
+import { fullMatch } from './match';
+import { drawWeighted } from './weighted';
 
 export const TRAFFIC_SPLITS: ResourceRef = {
   group: 'split.smi-spec.io',
@@ -71,14 +73,6 @@ function splitServiceName(service: string, namespace: string): string | undefine
   if (labels[1] !== namespace) return undefined;
   const rest = labels.slice(2).join('.');
   return rest === '' || rest === 'svc' || rest === 'svc.cluster.local' ? labels[0] : undefined;
-}
-
-function fullMatch(pattern: string, value: string): boolean {
-  try {
-    return new RegExp(`^(?:${pattern})$`).test(value);
-  } catch {
-    return false; // an invalid regex never matches
-  }
 }
 
 function routeMatches(match: HttpRouteMatch, request: RoutedRequest): boolean {
@@ -153,9 +147,8 @@ class SmiMeshRouter implements TrafficRouter {
       split.backends.length > 0 &&
       this.applies(split, request, view, target.namespace)
     ) {
-      const total = split.backends.reduce((sum, b) => sum + b.weight, 0);
-      let draw = random() * total;
-      const chosen = split.backends.find((b) => (draw -= b.weight) < 0) ?? split.backends.at(-1)!;
+      const chosen =
+        drawWeighted(split.backends, (b) => b.weight, random) ?? split.backends.at(-1)!;
       backend = { ...backend, name: chosen.service };
     }
     return {

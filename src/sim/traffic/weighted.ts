@@ -1,6 +1,5 @@
 /**
- * What the weighted edge and mesh routers (contour, gloo, kuma, traefik, skipper) share: a
- * weighted pick between backends, and the controller Service through which in-cluster
+ * What the weighted routers share: a weighted pick between backends, and the controller Service through which in-cluster
  * clients reach an edge proxy (`hey -host app.example.com http://envoy.projectcontour/`).
  */
 import type { RoutedRequest } from './router';
@@ -24,6 +23,19 @@ export function pickWeighted<T>(
     if (draw < 0 && weights[i]! > 0) return items[i];
   }
   return items.findLast((_, i) => weights[i]! > 0);
+}
+
+/**
+ * Picks one item in proportion to its weight; none when no item has a weight (a route whose
+ * backends are all at 0 sends nowhere), as APISIX, App Mesh and the Gateway API do.
+ */
+export function drawWeighted<T>(
+  items: readonly T[],
+  weightOf: (item: T) => number,
+  random: () => number,
+): T | undefined {
+  const total = items.reduce((sum, i) => sum + Math.max(0, weightOf(i)), 0);
+  return total > 0 ? pickWeighted(items, weightOf, random) : undefined;
 }
 
 /** The proxy's own Service: requests addressed to it are routed by their Host header. */
