@@ -10,7 +10,12 @@ import { apisixDemo, apisixGateway } from '../../src/sim/scenarios/apisix';
 import type { KubeObject } from '../../src/sim/store';
 import type { EngineBed } from './engine-playground.helpers';
 import { editCanary, mark, staging, waitPhase } from './engine-scenarios.helpers';
-import { canaryShare, firstSeen, startRouterBed } from './router-bed.helpers';
+import {
+  canaryShare,
+  expectGeneratedObjects,
+  firstSeen,
+  startRouterBed,
+} from './router-bed.helpers';
 
 const ROUTES = { group: 'apisix.apache.org', resource: 'apisixroutes' };
 const KEY = 'playground-staging/test/podinfo';
@@ -23,6 +28,7 @@ beforeAll(async () => {
     ...apisixDemo({ namespace: 'test', host: 'app.example.com' }),
   ]);
   await waitPhase(bed, KEY, 'Initialized');
+  await expectGeneratedObjects(bed, KEY);
 });
 
 afterAll(async () => {

@@ -10,7 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appMeshScenario, FIREFOX_USER_AGENT } from '../../src/sim/scenarios/appmesh';
 import type { KubeObject } from '../../src/sim/store';
 import type { EngineBed } from './engine-playground.helpers';
-import { canaryShare, firstSeen, startRouterBed } from './router-bed.helpers';
+import {
+  canaryShare,
+  expectGeneratedObjects,
+  firstSeen,
+  startRouterBed,
+} from './router-bed.helpers';
 
 const NS = 'appmesh-demo';
 const KEY = `playground-staging/${NS}/podinfo`;
@@ -66,6 +71,7 @@ describe('App Mesh (appmesh:v1beta2) on the playground', () => {
   it('initializes: virtual nodes, routers, services, the primary HPA', async () => {
     await bed.waitFor(() => bed.canary(KEY)?.phase === 'Initialized', 'podinfo Initialized');
     await bed.waitFor(() => bed.canary(AB_KEY)?.phase === 'Initialized', 'frontend Initialized');
+    await expectGeneratedObjects(bed, KEY);
     const s = store();
     const node = s.get({ group: GROUP, resource: 'virtualnodes' }, NS, 'podinfo-primary');
     expect(node?.spec).toMatchObject({

@@ -7,6 +7,7 @@ import { resourceOf } from '../../src/sim/playground';
 import { monitoringManifests } from '../../src/sim/scenarios/common';
 import type { ClientResult } from '../../src/sim/simulation';
 import { StoreError, type KubeObject } from '../../src/sim/store';
+import { expect } from 'vitest';
 import { startEngineBed, type EngineBed } from './engine-playground.helpers';
 
 export const RELEASE_IMAGE = 'ghcr.io/stefanprodan/podinfo:6.0.1';
@@ -65,4 +66,11 @@ export async function canaryShare(
  */
 export function firstSeen(messages: string[], expected: string[]): string[] {
   return messages.filter((m, i) => expected.includes(m) && messages.indexOf(m) === i);
+}
+
+/** The detail view lists the objects the router wrote, under their real names and versions. */
+export async function expectGeneratedObjects(bed: EngineBed, key: string): Promise<void> {
+  const detail = await bed.service.handlers['canaries.detail']({ key });
+  const missing = detail.objects.filter((o) => !o.exists).map((o) => `${o.kind}/${o.name}`);
+  expect(missing, key).toEqual([]);
 }

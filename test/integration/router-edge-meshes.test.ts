@@ -14,7 +14,7 @@ import { kumaDemo } from '../../src/sim/scenarios/kuma';
 import { skipperDemo } from '../../src/sim/scenarios/skipper';
 import { traefikDemo } from '../../src/sim/scenarios/traefik';
 import type { EngineBed } from './engine-playground.helpers';
-import { canaryShare, startRouterBed } from './router-bed.helpers';
+import { canaryShare, expectGeneratedObjects, startRouterBed } from './router-bed.helpers';
 
 type Store = ReturnType<EngineBed['playground']['cluster']>['api']['store'];
 
@@ -139,6 +139,7 @@ describe('Contour, Gloo, Kuma, Traefik and Skipper rollouts on the playground', 
       );
       expect(bed.messages(canaryName(d))).toContain(`Initialization done! ${canaryName(d)}`);
       expect(d.weight(staging().api.store, d.ns), d.provider).toBe(0);
+      await expectGeneratedObjects(bed, key(d));
     }
   }, 90_000);
 

@@ -10,7 +10,7 @@ import { gatewayApiDemo } from '../../src/sim/scenarios/gateway-api';
 import { istioDemo } from '../../src/sim/scenarios/istio';
 import type { KubeObject } from '../../src/sim/store';
 import type { EngineBed } from './engine-playground.helpers';
-import { canaryShare, startRouterBed } from './router-bed.helpers';
+import { canaryShare, expectGeneratedObjects, startRouterBed } from './router-bed.helpers';
 
 const REVIEWS = 'playground-staging/istio-demo/reviews';
 const RATINGS = 'playground-staging/istio-demo/ratings';
@@ -103,6 +103,7 @@ describe('Istio and Gateway API rollouts on the playground', () => {
   it('initializes the canaries: destination rules, virtual service, HTTPRoute', async () => {
     for (const key of [REVIEWS, RATINGS, CATALOG]) {
       await bed.waitFor(() => bed.canary(key)?.phase === 'Initialized', `${key} Initialized`);
+      await expectGeneratedObjects(bed, key);
     }
     const store = staging().api.store;
     const vs = store.get(VS, 'istio-demo', 'reviews') as KubeObject & {

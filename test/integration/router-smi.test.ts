@@ -10,7 +10,12 @@ import { linkerdControlPlane, linkerdDemo, osmDemo } from '../../src/sim/scenari
 import type { KubeObject } from '../../src/sim/store';
 import type { EngineBed } from './engine-playground.helpers';
 import { editCanary, mark, staging, waitPhase } from './engine-scenarios.helpers';
-import { canaryShare, firstSeen, startRouterBed } from './router-bed.helpers';
+import {
+  canaryShare,
+  expectGeneratedObjects,
+  firstSeen,
+  startRouterBed,
+} from './router-bed.helpers';
 
 const SPLITS = { group: 'split.smi-spec.io', resource: 'trafficsplits' };
 const MESH = 'playground-staging/mesh/podinfo';
@@ -64,6 +69,7 @@ beforeAll(async () => {
   await waitPhase(bed, MESH, 'Initialized');
   await waitPhase(bed, LEGACY, 'Initialized');
   await waitPhase(bed, OSM, 'Initialized');
+  for (const key of [MESH, LEGACY, OSM]) await expectGeneratedObjects(bed, key);
 });
 
 afterAll(async () => {

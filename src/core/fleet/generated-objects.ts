@@ -8,6 +8,11 @@ import type { GeneratedObjectInfo } from '../../shared/api';
 import { serviceNames, type Canary } from '../canary';
 import type { KubeObject } from '../kube/api';
 import { providerOf } from '../routers';
+import { CONTOUR_API_VERSION } from '../routers/contour';
+import { GLOO_API_VERSION, GLOO_GATEWAY_API_VERSION } from '../routers/gloo';
+import { ISTIO_API_VERSION } from '../routers/istio';
+import { KUMA_API_VERSION } from '../routers/kuma';
+import { TRAEFIK_API_VERSION } from '../routers/traefik';
 
 export interface GeneratedRef {
   apiVersion: string;
@@ -17,10 +22,34 @@ export interface GeneratedRef {
   role: string;
 }
 
-/** The router's objects, per provider family (the first matching prefix wins). */
+type RouterRef = Omit<GeneratedRef, 'namespace'> & { clusterScoped?: boolean };
+
+const smiVersion = (provider: string): string =>
+  provider === 'linkerd'
+    ? 'v1alpha1'
+    : provider === 'osm'
+      ? 'v1alpha2'
+      : (/^smi:(v1alpha[123])/.exec(provider)?.[1] ?? 'v1alpha2');
+
+const appMeshRefs = (version: string, apex: string): RouterRef[] => {
+  const apiVersion = `appmesh.k8s.aws/${version}`;
+  return [
+    { apiVersion, kind: 'VirtualService', name: apex, role: 'virtual service' },
+    { apiVersion, kind: 'VirtualService', name: `${apex}-canary`, role: 'canary virtual service' },
+    { apiVersion, kind: 'VirtualRouter', name: apex, role: 'virtual router' },
+    { apiVersion, kind: 'VirtualRouter', name: `${apex}-canary`, role: 'canary virtual router' },
+    { apiVersion, kind: 'VirtualNode', name: `${apex}-primary`, role: 'primary node' },
+    { apiVersion, kind: 'VirtualNode', name: `${apex}-canary`, role: 'canary node' },
+  ];
+};
+
+/**
+ * The router's objects, per provider family (the first matching prefix wins), by the names and
+ * API versions the router files in core/routers write (keep in step with them).
+ */
 const ROUTER_OBJECTS: {
   provider: string;
-  refs: (canary: Canary, apex: string) => Omit<GeneratedRef, 'namespace'>[];
+  refs: (canary: Canary, apex: string, provider: string) => RouterRef[];
 }[] = [
   {
     provider: 'nginx',
@@ -47,96 +76,103 @@ const ROUTER_OBJECTS: {
   {
     provider: 'istio',
     refs: (_c, apex) => [
+      { apiVersion: ISTIO_API_VERSION, kind: 'VirtualService', name: apex, role: 'route' },
       {
-        apiVersion: 'networking.istio.io/v1beta1',
-        kind: 'VirtualService',
-        name: apex,
-        role: 'route',
-      },
-      {
-        apiVersion: 'networking.istio.io/v1beta1',
+        apiVersion: ISTIO_API_VERSION,
         kind: 'DestinationRule',
         name: `${apex}-primary`,
         role: 'primary destination rule',
       },
       {
-        apiVersion: 'networking.istio.io/v1beta1',
+        apiVersion: ISTIO_API_VERSION,
         kind: 'DestinationRule',
         name: `${apex}-canary`,
         role: 'canary destination rule',
       },
     ],
   },
-  {
-    provider: 'linkerd',
-    refs: (_c, apex) => [
-      { apiVersion: 'split.smi-spec.io/v1alpha2', kind: 'TrafficSplit', name: apex, role: 'split' },
+  ...['linkerd', 'osm', 'smi'].map((provider) => ({
+    provider,
+    refs: (_c: Canary, apex: string, p: string): RouterRef[] => [
+      {
+        apiVersion: `split.smi-spec.io/${smiVersion(p)}`,
+        kind: 'TrafficSplit',
+        name: apex,
+        role: 'split',
+      },
     ],
-  },
-  {
-    provider: 'smi',
-    refs: (_c, apex) => [
-      { apiVersion: 'split.smi-spec.io/v1alpha2', kind: 'TrafficSplit', name: apex, role: 'split' },
-    ],
-  },
+  })),
   {
     provider: 'contour',
     refs: (_c, apex) => [
-      { apiVersion: 'projectcontour.io/v1', kind: 'HTTPProxy', name: apex, role: 'route' },
+      { apiVersion: CONTOUR_API_VERSION, kind: 'HTTPProxy', name: apex, role: 'route' },
     ],
   },
   {
     provider: 'gloo',
-    refs: (_c, apex) => [
-      { apiVersion: 'gateway.solo.io/v1', kind: 'RouteTable', name: apex, role: 'route' },
-    ],
+    refs: (c, apex) => {
+      const ns = c.metadata.namespace ?? 'default';
+      const port = c.spec.service.port;
+      return [
+        { apiVersion: GLOO_GATEWAY_API_VERSION, kind: 'RouteTable', name: apex, role: 'route' },
+        {
+          apiVersion: GLOO_API_VERSION,
+          kind: 'Upstream',
+          name: `${ns}-${apex}-primaryupstream-${port}`,
+          role: 'primary upstream',
+        },
+        {
+          apiVersion: GLOO_API_VERSION,
+          kind: 'Upstream',
+          name: `${ns}-${apex}-canaryupstream-${port}`,
+          role: 'canary upstream',
+        },
+      ];
+    },
   },
   {
     provider: 'traefik',
     refs: (_c, apex) => [
-      { apiVersion: 'traefik.io/v1alpha1', kind: 'TraefikService', name: apex, role: 'route' },
+      { apiVersion: TRAEFIK_API_VERSION, kind: 'TraefikService', name: apex, role: 'route' },
     ],
   },
   {
     provider: 'gatewayapi',
-    refs: (_c, apex) => [
-      { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', name: apex, role: 'route' },
+    refs: (_c, apex, p) => [
+      {
+        apiVersion: `gateway.networking.k8s.io/${p.startsWith('gatewayapi:v1beta1') ? 'v1beta1' : 'v1'}`,
+        kind: 'HTTPRoute',
+        name: apex,
+        role: 'route',
+      },
     ],
   },
   {
     provider: 'kuma',
     refs: (_c, apex) => [
-      { apiVersion: 'kuma.io/v1alpha1', kind: 'TrafficRoute', name: apex, role: 'route' },
+      {
+        apiVersion: KUMA_API_VERSION,
+        kind: 'TrafficRoute',
+        name: apex,
+        role: 'route',
+        clusterScoped: true,
+      },
     ],
   },
   {
     provider: 'apisix',
-    refs: (c) => [
+    refs: (c, apex) => [
       {
         apiVersion: 'apisix.apache.org/v2',
         kind: 'ApisixRoute',
-        name: `${c.spec.routeRef?.name ?? ''}-canary`,
+        name: `${c.spec.routeRef?.name ?? ''}-${apex}-canary`,
         role: 'canary route',
       },
     ],
   },
   {
     provider: 'appmesh',
-    refs: (_c, apex) => [
-      { apiVersion: 'appmesh.k8s.aws/v1beta2', kind: 'VirtualService', name: apex, role: 'route' },
-      {
-        apiVersion: 'appmesh.k8s.aws/v1beta2',
-        kind: 'VirtualNode',
-        name: `${apex}-primary`,
-        role: 'primary node',
-      },
-      {
-        apiVersion: 'appmesh.k8s.aws/v1beta2',
-        kind: 'VirtualNode',
-        name: `${apex}-canary`,
-        role: 'canary node',
-      },
-    ],
+    refs: (_c, apex, p) => appMeshRefs(p === 'appmesh' ? 'v1beta1' : 'v1beta2', apex),
   },
 ];
 
@@ -147,7 +183,7 @@ export function generatedRefs(
   const namespace = canary.metadata.namespace ?? 'default';
   const target = canary.spec.targetRef;
   const names = serviceNames(canary);
-  const refs: Omit<GeneratedRef, 'namespace'>[] = [
+  const refs: RouterRef[] = [
     {
       apiVersion: target.apiVersion || 'apps/v1',
       kind: target.kind,
@@ -160,7 +196,7 @@ export function generatedRefs(
   ];
   const provider = providerOf(canary, options);
   const router = ROUTER_OBJECTS.find((r) => provider.startsWith(r.provider));
-  if (router) refs.push(...router.refs(canary, names.apex));
+  if (router) refs.push(...router.refs(canary, names.apex, provider));
   const scaler = canary.spec.autoscalerRef;
   if (scaler?.name) {
     refs.push({
@@ -170,7 +206,11 @@ export function generatedRefs(
       role: 'primary autoscaler',
     });
   }
-  return refs.map((r) => ({ ...r, namespace }));
+  return refs.map(({ clusterScoped, ...r }) => ({
+    ...r,
+    // Cluster-scoped objects (Kuma's TrafficRoute) are read without a namespace.
+    namespace: clusterScoped ? '' : namespace,
+  }));
 }
 
 const shortImage = (image: string | undefined): string =>
