@@ -216,6 +216,17 @@ describe('FleetView', () => {
     expect(document.querySelector('[data-group="prod"]')).toBeNull();
   });
 
+  it('fills the inbox to 40 entries right after the first paint, then says how many more', async () => {
+    // 1,000 canaries: 200 waiting at a gate and 200 failed.
+    renderFleet({ canaries: manyCanaries(1000, ['prod', 'eu']) });
+    const inbox = screen.getByTestId('attention');
+    const entries = () => inbox.querySelectorAll('[data-attention]').length;
+    expect(entries()).toBeGreaterThan(0);
+    await vi.waitFor(() => expect(entries()).toBe(40));
+    expect(inbox.querySelector('.more')!.textContent).toContain('360 more');
+    expect(inbox.querySelector('[data-attention]')!.querySelector('.phase-badge')).not.toBeNull();
+  });
+
   it('draws each canary weight with the last weights seen', () => {
     const weights = new WeightHistory(4);
     for (const w of [0, 10, 10, 20, 30, 40]) weights.record('prod/payments/ledger', w);

@@ -4,17 +4,23 @@
  * however many updates arrive, and the last weights seen for each canary.
  */
 import { untrack } from 'svelte';
-import { SvelteMap } from 'svelte/reactivity';
 import type { CanarySummary } from '../../../shared/api';
-import type { Session } from './session.svelte';
+import { FrameCoalescer, nextFrame, type Schedule } from './frames';
+import type { CanariesChange, Session } from './session.svelte';
 
 /** Points kept per canary for its sparkline. */
 export const WEIGHT_HISTORY = 24;
 
-/** A small ring per canary of the canary weights seen in canaries.changed events. */
+/**
+ * A small ring per canary of the canary weights seen in canaries.changed events. Plain
+ * data behind one version signal: recording a thousand weights writes no signal, and the
+ * owner republishes them all at once (publish()) when it republishes the canaries.
+ */
 export class WeightHistory {
-  readonly #weights = new SvelteMap<string, readonly number[]>();
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- plain on purpose (see above)
+  readonly #weights = new Map<string, readonly number[]>();
   readonly #capacity: number;
+  #version = $state(0);
 
   constructor(capacity = WEIGHT_HISTORY) {
     this.#capacity = capacity;
@@ -33,17 +39,17 @@ export class WeightHistory {
     this.#weights.delete(key);
   }
 
+  /** Tells readers of of() that the weights changed. */
+  publish(): void {
+    this.#version++;
+  }
+
+  /** The weights of one canary: the same array for as long as they do not change. */
   of(key: string): readonly number[] {
+    void this.#version;
     return this.#weights.get(key) ?? [];
   }
 }
-
-type Schedule = (run: () => void) => void;
-
-const nextFrame: Schedule = (run) => {
-  if (typeof requestAnimationFrame === 'function' && !document.hidden) requestAnimationFrame(run);
-  else setTimeout(run, 16);
-};
 
 /** What the fleet view reads (a FleetStore, or plain data in tests). */
 export interface FleetData {
@@ -56,44 +62,30 @@ export class FleetStore implements FleetData {
   canaries = $state.raw<CanarySummary[]>([]);
   readonly weights = new WeightHistory();
   readonly #session: Session;
-  readonly #schedule: Schedule;
-  #pending = false;
+  // A lone update is drawn at once; a burst of a thousand events costs one rebuild per frame.
+  readonly #publish: FrameCoalescer;
 
   constructor(session: Session, schedule: Schedule = nextFrame) {
     this.#session = session;
-    this.#schedule = schedule;
+    this.#publish = new FrameCoalescer(() => {
+      this.canaries = [...this.#session.canaries.values()];
+      this.weights.publish();
+    }, schedule);
   }
 
   /** Returns the function that stops following the session. */
   start(): () => void {
-    // Each update marks the list stale; the array is rebuilt once per frame, not once per
-    // message (a burst of a thousand events costs one rebuild per frame).
-    const offEvents = this.#session.subscribe((event) => {
-      if (event.type !== 'canaries.changed') return;
-      for (const c of event.changed) this.weights.record(c.key, c.canaryWeight);
-      for (const key of event.removed) this.weights.forget(key);
-      this.#invalidate();
+    // The session's own hook, not the event stream: it also tells of full reloads (after a
+    // reconnect), and runs after the session's map holds the change.
+    const off = this.#session.onCanariesChanged((change: CanariesChange) => {
+      if (change) {
+        for (const c of change.changed) this.weights.record(c.key, c.canaryWeight);
+        for (const key of change.removed) this.weights.forget(key);
+      }
+      this.#publish.mark();
     });
-    // A full reload (after a reconnect) refills the map without events. keys() tracks only
-    // the map's key set, one dependency instead of one per canary as values() would.
-    const stopEffect = $effect.root(() => {
-      $effect(() => {
-        void this.#session.canaries.keys();
-        untrack(() => this.#invalidate());
-      });
-    });
-    return () => {
-      offEvents();
-      stopEffect();
-    };
-  }
-
-  #invalidate(): void {
-    if (this.#pending) return;
-    this.#pending = true;
-    this.#schedule(() => {
-      this.#pending = false;
-      this.canaries = [...this.#session.canaries.values()];
-    });
+    // What the session already holds (started from an effect: read it untracked).
+    if (untrack(() => this.#session.canaries.size) > 0) untrack(() => this.#publish.mark());
+    return off;
   }
 }

@@ -179,6 +179,16 @@ export interface NoteItem {
 
 export type FleetItem = GroupItem | CanaryItem | NoteItem;
 
+// One row item per canary object: while a canary does not change, its item stays the same
+// object from layout to layout, so the table leaves its row alone.
+const canaryItems = new WeakMap<CanarySummary, CanaryItem>();
+
+function canaryItem(canary: CanarySummary): CanaryItem {
+  let item = canaryItems.get(canary);
+  if (!item) canaryItems.set(canary, (item = { kind: 'canary', canary }));
+  return item;
+}
+
 /** Why a cluster shows no canaries: connecting, unreachable, or simply empty. */
 function clusterNote(context: ContextInfo | undefined, total: number): NoteItem | undefined {
   const state = context?.connection.state ?? 'connected';
@@ -221,7 +231,7 @@ export function layoutFleet(
   const { filter, order } = options;
   const compare = compareCanaries(order);
   const shown = canaries.filter((c) => matchesFilter(c, filter));
-  if (!options.grouped) return shown.sort(compare).map((canary) => ({ kind: 'canary', canary }));
+  if (!options.grouped) return shown.sort(compare).map(canaryItem);
 
   const byContext = new Map<string, { all: number; attention: number; rows: CanarySummary[] }>();
   const bucket = (context: string) => {
@@ -268,7 +278,7 @@ export function layoutFleet(
         tone: 'info',
         state: 'connected',
       });
-    for (const canary of entry.rows.sort(compare)) items.push({ kind: 'canary', canary });
+    for (const canary of entry.rows.sort(compare)) items.push(canaryItem(canary));
   }
   return items;
 }

@@ -2,7 +2,7 @@
  * What the whole UI reads: the transport's state, the app info and the contexts snapshot,
  * plus the actions that change them. Components get plain data and callbacks from here.
  */
-import { SvelteMap, SvelteSet } from 'svelte/reactivity';
+import { SvelteSet } from 'svelte/reactivity';
 import type {
   ApiEvent,
   AppInfo,
@@ -15,6 +15,10 @@ import type {
   MethodResults,
 } from '../../../shared/api';
 import type { Transport, TransportState } from './api';
+import { FrameCoalescer, nextFrame, type Schedule } from './frames';
+
+/** A canaries.changed event, or undefined for a full reload of the list. */
+export type CanariesChange = Extract<ApiEvent, { type: 'canaries.changed' }> | undefined;
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -28,8 +32,15 @@ export class Session {
   error = $state<string | undefined>();
   /** Contexts with a reconnect request in flight. */
   readonly reconnecting = new SvelteSet<string>();
-  /** Every canary of every connected cluster, by key. */
-  readonly canaries = new SvelteMap<string, CanarySummary>();
+  // Every canary of every connected cluster, by key: a plain map behind one version signal,
+  // bumped at most once per frame. A SvelteMap would make each of a thousand set() calls of
+  // one event a signal write of its own, and each message of a burst a Svelte flush.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- plain on purpose (see above)
+  readonly #canaries = new Map<string, CanarySummary>();
+  #canariesVersion = $state(0);
+  readonly #canariesPublish: FrameCoalescer;
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- callbacks, not state
+  readonly #canaryListeners = new Set<(change: CanariesChange) => void>();
   /** How Aviary relates to each connected cluster. */
   control = $state.raw<ClusterControl[]>([]);
 
@@ -39,9 +50,33 @@ export class Session {
 
   readonly #transport: Transport;
 
-  constructor(transport: Transport) {
+  constructor(transport: Transport, schedule: Schedule = nextFrame) {
     this.#transport = transport;
     this.transportState = transport.state;
+    this.#canariesPublish = new FrameCoalescer(() => this.#canariesVersion++, schedule);
+  }
+
+  /**
+   * Every canary of every connected cluster, by key. Reading it in a reactive context
+   * tracks the whole map, which is republished at most once per animation frame.
+   */
+  get canaries(): ReadonlyMap<string, CanarySummary> {
+    void this.#canariesVersion;
+    return this.#canaries;
+  }
+
+  /**
+   * Calls `listener` right after each change to `canaries` (the event, or undefined for a
+   * full reload), before any reactive reader sees it: for stores that keep their own view.
+   */
+  onCanariesChanged(listener: (change: CanariesChange) => void): () => void {
+    this.#canaryListeners.add(listener);
+    return () => this.#canaryListeners.delete(listener);
+  }
+
+  #canariesChanged(change: CanariesChange): void {
+    this.#canariesPublish.mark();
+    for (const listener of this.#canaryListeners) listener(change);
   }
 
   get mode(): 'electron' | 'web' {
@@ -69,8 +104,9 @@ export class Session {
           this.control = event.clusters;
           break;
         case 'canaries.changed':
-          for (const key of event.removed) this.canaries.delete(key);
-          for (const summary of event.changed) this.canaries.set(summary.key, summary);
+          for (const key of event.removed) this.#canaries.delete(key);
+          for (const summary of event.changed) this.#canaries.set(summary.key, summary);
+          this.#canariesChanged(event);
           break;
       }
     });
@@ -97,8 +133,9 @@ export class Session {
       this.info = info;
       this.snapshot = snapshot;
       this.control = control;
-      this.canaries.clear();
-      for (const summary of canaries) this.canaries.set(summary.key, summary);
+      this.#canaries.clear();
+      for (const summary of canaries) this.#canaries.set(summary.key, summary);
+      this.#canariesChanged(undefined);
     } catch (err) {
       this.error = `Could not load contexts: ${messageOf(err)}`;
     }
