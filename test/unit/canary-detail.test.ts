@@ -29,6 +29,9 @@ import {
   type ActionContext,
 } from '../../src/core/fleet/canary-detail';
 import { generatedRefs, objectStatusLine } from '../../src/core/fleet/generated-objects';
+import { NginxRouter } from '../../src/core/routers';
+import { MemoryClusterStore } from '../../src/sim/apiserver/memory-store';
+import { storeKubeApi } from '../support/store-kube-api';
 import { canaryGates, gateUrl, operateGates } from '../../src/core/webhooks/gates';
 import { ApiFaults } from '../../src/sim/apiserver/faults';
 import { nginxYaml } from './canary-fixtures';
@@ -361,7 +364,8 @@ describe('YAML and error lines', () => {
 describe('generated objects', () => {
   it("names Flagger's objects for an NGINX canary with an HPA", () => {
     const canary = canaryWith([]);
-    expect(generatedRefs(canary).map((r) => `${r.kind}/${r.name} (${r.role})`)).toEqual([
+    const router = new NginxRouter(storeKubeApi(new MemoryClusterStore()));
+    expect(generatedRefs(canary, router).map((r) => `${r.kind}/${r.name} (${r.role})`)).toEqual([
       'Deployment/podinfo-primary (primary)',
       'Service/podinfo (apex service)',
       'Service/podinfo-primary (primary service)',

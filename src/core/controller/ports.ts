@@ -81,8 +81,21 @@ export interface Routes {
   mirrored: boolean;
 }
 
+/** One object a router writes for a canary, for the detail view ("generated objects"). */
+export interface RoutingObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  /** What it is to the canary ("route", "canary ingress", ...). */
+  role: string;
+  /** Cluster-scoped kinds (Kuma's TrafficRoute) are read without a namespace. */
+  clusterScoped?: boolean;
+}
+
 /** A mesh or ingress provider's router (one file per provider in core/routers). */
 export interface TrafficRouter {
+  /** The objects reconcile() writes, by name: the router is the one place that knows them. */
+  objects?(canary: Canary): RoutingObjectRef[];
   reconcile(canary: Canary): Promise<void>;
   setRoutes(canary: Canary, routes: Routes): Promise<void>;
   getRoutes(canary: Canary): Promise<Routes>;

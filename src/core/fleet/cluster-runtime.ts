@@ -19,8 +19,10 @@ import { OperatorActionError } from '../controller/scheduler';
 import { createClusterClient, type ClusterClient } from '../kube/cluster-client';
 import { detectInClusterFlagger } from '../kube/flagger-detect';
 import { ClusterLease } from '../kube/lease';
-import type { KubeObject } from '../kube/api';
-import { parseCanary } from '../canary';
+import type { KubeApi, KubeObject } from '../kube/api';
+import { parseCanary, type Canary } from '../canary';
+import type { TrafficRouter } from '../controller/ports';
+import { trafficRouterFor } from '../routers';
 import { AccessReviewer } from '../kube/access-review';
 import { createClusterHttp, parseClusterAddress } from '../kube/cluster-address';
 import { canaryGates, operateGates } from '../webhooks/gates';
@@ -257,12 +259,7 @@ export class ClusterRuntime {
           ),
         ]
       : [];
-    const refs = canary
-      ? generatedRefs(
-          canary,
-          this.options.meshProvider ? { meshProvider: this.options.meshProvider } : {},
-        )
-      : [];
+    const refs = canary ? generatedRefs(canary, this.routerOf(canary, api)) : [];
     this.reviewer ??= new AccessReviewer(api, { clock: this.options.clock });
     const reviewer = this.reviewer;
     const [events, objects, actions] = await Promise.all([
@@ -314,14 +311,26 @@ export class ClusterRuntime {
     const parsed = parseCanary(object);
     if (!('canary' in parsed))
       throw new ApiError('not-found', `${key} is invalid: it has no generated objects`);
-    const ref = generatedRefs(
-      parsed.canary,
-      this.options.meshProvider ? { meshProvider: this.options.meshProvider } : {},
-    ).find((r) => r.kind === kind && r.name === name);
+    const ref = generatedRefs(parsed.canary, this.routerOf(parsed.canary, this.api)).find(
+      (r) => r.kind === kind && r.name === name,
+    );
     if (!ref) throw new ApiError('not-found', `${kind} ${name} is not generated for ${key}`);
     const found = await this.api.get(ref);
     if (!found) throw new ApiError('not-found', `${kind} ${ref.namespace}/${name} not found`);
     return { yaml: objectYaml(found) };
+  }
+
+  /** The canary's traffic router (it names its own objects); none for an unknown provider. */
+  private routerOf(canary: Canary, api: KubeApi): TrafficRouter | undefined {
+    try {
+      return trafficRouterFor(
+        canary,
+        api,
+        this.options.meshProvider ? { meshProvider: this.options.meshProvider } : {},
+      );
+    } catch {
+      return undefined;
+    }
   }
 
   private async operateGates(

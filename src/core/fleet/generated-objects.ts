@@ -1,18 +1,14 @@
 /**
  * The objects the controller generates for a canary, by Flagger's names: the primary
  * workload, the apex/primary/canary Services, the router's objects for its provider
- * (pkg/router/*.go) and the primary HPA; each with a one-line status for the detail view.
+ * (each router names its own, TrafficRouter.objects) and the primary HPA; each with a one-line
+ * status for the detail view.
  * The detail lists only these, and only these may be read as YAML through the contract.
  */
 import type { GeneratedObjectInfo } from '../../shared/api';
 import { serviceNames, type Canary } from '../canary';
 import type { KubeObject } from '../kube/api';
-import { providerOf } from '../routers';
-import { CONTOUR_API_VERSION } from '../routers/contour';
-import { GLOO_API_VERSION, GLOO_GATEWAY_API_VERSION } from '../routers/gloo';
-import { ISTIO_API_VERSION } from '../routers/istio';
-import { KUMA_API_VERSION } from '../routers/kuma';
-import { TRAEFIK_API_VERSION } from '../routers/traefik';
+import type { RoutingObjectRef, TrafficRouter } from '../controller/ports';
 
 export interface GeneratedRef {
   apiVersion: string;
@@ -22,168 +18,12 @@ export interface GeneratedRef {
   role: string;
 }
 
-type RouterRef = Omit<GeneratedRef, 'namespace'> & { clusterScoped?: boolean };
-
-const smiVersion = (provider: string): string =>
-  provider === 'linkerd'
-    ? 'v1alpha1'
-    : provider === 'osm'
-      ? 'v1alpha2'
-      : (/^smi:(v1alpha[123])/.exec(provider)?.[1] ?? 'v1alpha2');
-
-const appMeshRefs = (version: string, apex: string): RouterRef[] => {
-  const apiVersion = `appmesh.k8s.aws/${version}`;
-  return [
-    { apiVersion, kind: 'VirtualService', name: apex, role: 'virtual service' },
-    { apiVersion, kind: 'VirtualService', name: `${apex}-canary`, role: 'canary virtual service' },
-    { apiVersion, kind: 'VirtualRouter', name: apex, role: 'virtual router' },
-    { apiVersion, kind: 'VirtualRouter', name: `${apex}-canary`, role: 'canary virtual router' },
-    { apiVersion, kind: 'VirtualNode', name: `${apex}-primary`, role: 'primary node' },
-    { apiVersion, kind: 'VirtualNode', name: `${apex}-canary`, role: 'canary node' },
-  ];
-};
-
-/**
- * The router's objects, per provider family (the first matching prefix wins), by the names and
- * API versions the router files in core/routers write (keep in step with them).
- */
-const ROUTER_OBJECTS: {
-  provider: string;
-  refs: (canary: Canary, apex: string, provider: string) => RouterRef[];
-}[] = [
-  {
-    provider: 'nginx',
-    refs: (c) => [
-      {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'Ingress',
-        name: `${c.spec.ingressRef?.name ?? ''}-canary`,
-        role: 'canary ingress',
-      },
-    ],
-  },
-  {
-    provider: 'skipper',
-    refs: (c) => [
-      {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'Ingress',
-        name: `${c.spec.ingressRef?.name ?? ''}-canary`,
-        role: 'canary ingress',
-      },
-    ],
-  },
-  {
-    provider: 'istio',
-    refs: (_c, apex) => [
-      { apiVersion: ISTIO_API_VERSION, kind: 'VirtualService', name: apex, role: 'route' },
-      {
-        apiVersion: ISTIO_API_VERSION,
-        kind: 'DestinationRule',
-        name: `${apex}-primary`,
-        role: 'primary destination rule',
-      },
-      {
-        apiVersion: ISTIO_API_VERSION,
-        kind: 'DestinationRule',
-        name: `${apex}-canary`,
-        role: 'canary destination rule',
-      },
-    ],
-  },
-  ...['linkerd', 'osm', 'smi'].map((provider) => ({
-    provider,
-    refs: (_c: Canary, apex: string, p: string): RouterRef[] => [
-      {
-        apiVersion: `split.smi-spec.io/${smiVersion(p)}`,
-        kind: 'TrafficSplit',
-        name: apex,
-        role: 'split',
-      },
-    ],
-  })),
-  {
-    provider: 'contour',
-    refs: (_c, apex) => [
-      { apiVersion: CONTOUR_API_VERSION, kind: 'HTTPProxy', name: apex, role: 'route' },
-    ],
-  },
-  {
-    provider: 'gloo',
-    refs: (c, apex) => {
-      const ns = c.metadata.namespace ?? 'default';
-      const port = c.spec.service.port;
-      return [
-        { apiVersion: GLOO_GATEWAY_API_VERSION, kind: 'RouteTable', name: apex, role: 'route' },
-        {
-          apiVersion: GLOO_API_VERSION,
-          kind: 'Upstream',
-          name: `${ns}-${apex}-primaryupstream-${port}`,
-          role: 'primary upstream',
-        },
-        {
-          apiVersion: GLOO_API_VERSION,
-          kind: 'Upstream',
-          name: `${ns}-${apex}-canaryupstream-${port}`,
-          role: 'canary upstream',
-        },
-      ];
-    },
-  },
-  {
-    provider: 'traefik',
-    refs: (_c, apex) => [
-      { apiVersion: TRAEFIK_API_VERSION, kind: 'TraefikService', name: apex, role: 'route' },
-    ],
-  },
-  {
-    provider: 'gatewayapi',
-    refs: (_c, apex, p) => [
-      {
-        apiVersion: `gateway.networking.k8s.io/${p.startsWith('gatewayapi:v1beta1') ? 'v1beta1' : 'v1'}`,
-        kind: 'HTTPRoute',
-        name: apex,
-        role: 'route',
-      },
-    ],
-  },
-  {
-    provider: 'kuma',
-    refs: (_c, apex) => [
-      {
-        apiVersion: KUMA_API_VERSION,
-        kind: 'TrafficRoute',
-        name: apex,
-        role: 'route',
-        clusterScoped: true,
-      },
-    ],
-  },
-  {
-    provider: 'apisix',
-    refs: (c, apex) => [
-      {
-        apiVersion: 'apisix.apache.org/v2',
-        kind: 'ApisixRoute',
-        name: `${c.spec.routeRef?.name ?? ''}-${apex}-canary`,
-        role: 'canary route',
-      },
-    ],
-  },
-  {
-    provider: 'appmesh',
-    refs: (_c, apex, p) => appMeshRefs(p === 'appmesh' ? 'v1beta1' : 'v1beta2', apex),
-  },
-];
-
-export function generatedRefs(
-  canary: Canary,
-  options: { meshProvider?: string } = {},
-): GeneratedRef[] {
+/** The canary's generated objects; `router` (its provider's) names the routing objects. */
+export function generatedRefs(canary: Canary, router?: TrafficRouter): GeneratedRef[] {
   const namespace = canary.metadata.namespace ?? 'default';
   const target = canary.spec.targetRef;
   const names = serviceNames(canary);
-  const refs: RouterRef[] = [
+  const refs: RoutingObjectRef[] = [
     {
       apiVersion: target.apiVersion || 'apps/v1',
       kind: target.kind,
@@ -194,9 +34,7 @@ export function generatedRefs(
     { apiVersion: 'v1', kind: 'Service', name: names.primary, role: 'primary service' },
     { apiVersion: 'v1', kind: 'Service', name: names.canary, role: 'canary service' },
   ];
-  const provider = providerOf(canary, options);
-  const router = ROUTER_OBJECTS.find((r) => provider.startsWith(r.provider));
-  if (router) refs.push(...router.refs(canary, names.apex, provider));
+  refs.push(...(router?.objects?.(canary) ?? []));
   const scaler = canary.spec.autoscalerRef;
   if (scaler?.name) {
     refs.push({

@@ -6,7 +6,7 @@
  */
 import type { Canary } from '../canary';
 import { canonicalJson, serviceNames } from '../canary';
-import type { Routes, TrafficRouter } from '../controller/ports';
+import type { RoutingObjectRef, Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
 import { errorText } from '../workloads/common';
 import { ownedBy, reconcileObject, withFlaggerError } from './upsert';
@@ -70,6 +70,11 @@ export class ApisixRouter implements TrafficRouter {
     options: ApisixRouterOptions = {},
   ) {
     this.setOwnerRefs = options.setOwnerRefs ?? true;
+  }
+
+  objects(canary: Canary): RoutingObjectRef[] {
+    const name = `${canary.spec.routeRef?.name ?? ''}-${serviceNames(canary).apex}-canary`;
+    return [{ apiVersion: API_VERSION, kind: 'ApisixRoute', name, role: 'canary route' }];
   }
 
   async reconcile(canary: Canary): Promise<void> {

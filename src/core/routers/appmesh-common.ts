@@ -5,7 +5,7 @@
  */
 import type { Canary, StringMap } from '../canary';
 import { tryParseGoDuration } from '../canary';
-import type { WorkloadMetadata } from '../controller/ports';
+import type { RoutingObjectRef, WorkloadMetadata } from '../controller/ports';
 import type { KubeObject } from '../kube/api';
 import type { WorkloadOptions } from '../workloads';
 import type { ApexMetadata } from './apex-object';
@@ -171,4 +171,16 @@ export function virtualNodeTexts(
     create: (err: string) => appMeshTexts.virtualNodeCreateError(name, ns, err),
     update: (err: string) => appMeshTexts.virtualNodeUpdateError(name, err),
   };
+}
+
+/** The objects both App Mesh routers write, in the API version of each. */
+export function appMeshObjects(apiVersion: string, apex: string): RoutingObjectRef[] {
+  return [
+    { apiVersion, kind: 'VirtualService', name: apex, role: 'virtual service' },
+    { apiVersion, kind: 'VirtualService', name: `${apex}-canary`, role: 'canary virtual service' },
+    { apiVersion, kind: 'VirtualRouter', name: apex, role: 'virtual router' },
+    { apiVersion, kind: 'VirtualRouter', name: `${apex}-canary`, role: 'canary virtual router' },
+    { apiVersion, kind: 'VirtualNode', name: `${apex}-primary`, role: 'primary node' },
+    { apiVersion, kind: 'VirtualNode', name: `${apex}-canary`, role: 'canary node' },
+  ];
 }

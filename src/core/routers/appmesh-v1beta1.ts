@@ -8,11 +8,12 @@
  */
 import type { Canary, StringMap } from '../canary';
 import { canonicalJson, serviceNames } from '../canary';
-import type { Routes, TrafficRouter } from '../controller/ports';
+import type { RoutingObjectRef, Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
 import type { AppMeshRouterOptions, HTTPRouteHeader } from './appmesh-common';
 import {
   ACCESS_LOG_ANNOTATION,
+  appMeshObjects,
   appMeshTexts,
   gatewayAnnotations,
   matchHeaders,
@@ -86,6 +87,10 @@ export class AppMeshV1beta1Router implements TrafficRouter {
     options: AppMeshRouterOptions = {},
   ) {
     this.setOwnerRefs = options.setOwnerRefs ?? true;
+  }
+
+  objects(canary: Canary): RoutingObjectRef[] {
+    return appMeshObjects(APPMESH_V1BETA1, serviceNames(canary).apex);
   }
 
   async reconcile(canary: Canary): Promise<void> {

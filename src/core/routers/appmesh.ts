@@ -13,12 +13,18 @@
  */
 import type { Canary, StringMap } from '../canary';
 import { canonicalJson, serviceNames } from '../canary';
-import type { Routes, TrafficRouter, WorkloadMetadata } from '../controller/ports';
+import type {
+  RoutingObjectRef,
+  Routes,
+  TrafficRouter,
+  WorkloadMetadata,
+} from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
 import { workloadFor } from '../workloads';
 import type { AppMeshDuration, AppMeshRouterOptions, HTTPRouteHeader } from './appmesh-common';
 import {
   ACCESS_LOG_ANNOTATION,
+  appMeshObjects,
   appMeshTexts,
   gatewayAnnotations,
   matchHeaders,
@@ -144,6 +150,10 @@ export class AppMeshV1beta2Router implements TrafficRouter {
     this.metadata =
       options.metadata ??
       ((canary) => workloadFor(canary, api, options.workloadOptions).getMetadata(canary));
+  }
+
+  objects(canary: Canary): RoutingObjectRef[] {
+    return appMeshObjects(APPMESH_V1BETA2, serviceNames(canary).apex);
   }
 
   async reconcile(canary: Canary): Promise<void> {

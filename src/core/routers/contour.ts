@@ -8,7 +8,7 @@
  */
 import type { Canary, HTTPMatchRequest } from '../canary';
 import { analysisOf, serviceNames } from '../canary';
-import type { Routes, TrafficRouter } from '../controller/ports';
+import type { RoutingObjectRef, Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
 import { getExisting, reconcileApexObject } from './apex-object';
 import { withFlaggerError } from './upsert';
@@ -87,6 +87,11 @@ export class ContourRouter implements TrafficRouter {
   ) {
     this.ingressClass = options.ingressClass ?? '';
     this.setOwnerRefs = options.setOwnerRefs ?? true;
+  }
+
+  objects(canary: Canary): RoutingObjectRef[] {
+    const name = serviceNames(canary).apex;
+    return [{ apiVersion: CONTOUR_API_VERSION, kind: 'HTTPProxy', name, role: 'route' }];
   }
 
   async reconcile(canary: Canary): Promise<void> {

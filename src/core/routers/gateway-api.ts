@@ -19,7 +19,7 @@ import {
   sessionAffinityMaxAge,
   tryParseGoDuration,
 } from '../canary';
-import type { Routes, TrafficRouter } from '../controller/ports';
+import type { RoutingObjectRef, Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
 import { errorText } from '../workloads/common';
 import { mutableStatus } from './istio';
@@ -180,6 +180,11 @@ export class GatewayApiRouter implements TrafficRouter {
     this.version = options.version ?? 'v1';
     this.setOwnerRefs = options.setOwnerRefs ?? true;
     this.random = options.random ?? Math.random;
+  }
+
+  objects(canary: Canary): RoutingObjectRef[] {
+    const apiVersion = `gateway.networking.k8s.io/${this.version}`;
+    return [{ apiVersion, kind: 'HTTPRoute', name: serviceNames(canary).apex, role: 'route' }];
   }
 
   private get apiVersion(): string {

@@ -7,7 +7,7 @@
  */
 import type { Canary, StringMap } from '../canary';
 import { analysisOf, canonicalJson, serviceNames } from '../canary';
-import type { Routes, TrafficRouter } from '../controller/ports';
+import type { RoutingObjectRef, Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
 import { errorText } from '../workloads/common';
 import { getExisting, reconcileApexObject } from './apex-object';
@@ -118,6 +118,30 @@ export class GlooRouter implements TrafficRouter {
     options: GlooRouterOptions = {},
   ) {
     this.setOwnerRefs = options.setOwnerRefs ?? true;
+  }
+
+  objects(canary: Canary): RoutingObjectRef[] {
+    const upstreams = glooUpstreamNames(canary);
+    return [
+      {
+        apiVersion: GLOO_GATEWAY_API_VERSION,
+        kind: 'RouteTable',
+        name: serviceNames(canary).apex,
+        role: 'route',
+      },
+      {
+        apiVersion: GLOO_API_VERSION,
+        kind: 'Upstream',
+        name: upstreams.primary,
+        role: 'primary upstream',
+      },
+      {
+        apiVersion: GLOO_API_VERSION,
+        kind: 'Upstream',
+        name: upstreams.canary,
+        role: 'canary upstream',
+      },
+    ];
   }
 
   async reconcile(canary: Canary): Promise<void> {

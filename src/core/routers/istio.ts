@@ -17,7 +17,7 @@ import {
   serviceNames,
   sessionAffinityMaxAge,
 } from '../canary';
-import type { Routes, TrafficRouter } from '../controller/ports';
+import type { RoutingObjectRef, Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
 import { errorText } from '../workloads/common';
 import { apexMetadata, apexObjectMetadata } from './apex-object';
@@ -199,6 +199,16 @@ export class IstioRouter implements TrafficRouter {
   ) {
     this.setOwnerRefs = options.setOwnerRefs ?? true;
     this.random = options.random ?? Math.random;
+  }
+
+  objects(canary: Canary): RoutingObjectRef[] {
+    const { apex, primary, canary: canaryName } = serviceNames(canary);
+    const apiVersion = ISTIO_API_VERSION;
+    return [
+      { apiVersion, kind: 'VirtualService', name: apex, role: 'route' },
+      { apiVersion, kind: 'DestinationRule', name: primary, role: 'primary destination rule' },
+      { apiVersion, kind: 'DestinationRule', name: canaryName, role: 'canary destination rule' },
+    ];
   }
 
   async reconcile(canary: Canary): Promise<void> {

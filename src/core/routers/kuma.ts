@@ -7,7 +7,7 @@
  */
 import type { Canary, StringMap } from '../canary';
 import { serviceNames } from '../canary';
-import type { Routes, TrafficRouter } from '../controller/ports';
+import type { RoutingObjectRef, Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
 import { getExisting, reconcileApexObject } from './apex-object';
 import { withFlaggerError } from './upsert';
@@ -80,6 +80,19 @@ export class KumaRouter implements TrafficRouter {
         updateError: (name, _ns, err) => t.updateError(name, err),
       },
     });
+  }
+
+  objects(canary: Canary): RoutingObjectRef[] {
+    const name = serviceNames(canary).apex;
+    return [
+      {
+        apiVersion: KUMA_API_VERSION,
+        kind: 'TrafficRoute',
+        name,
+        role: 'route',
+        clusterScoped: true,
+      },
+    ];
   }
 
   /** The primary is the split whose service tag starts with `<apex>-primary_`. */

@@ -5,7 +5,7 @@
  */
 import type { Canary, StringMap } from '../canary';
 import { serviceNames } from '../canary';
-import type { Routes, TrafficRouter } from '../controller/ports';
+import type { RoutingObjectRef, Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
 import { canonicalJson } from '../canary';
 import { flaggerManagedAnnotations } from './metadata';
@@ -44,6 +44,11 @@ export class NginxRouter implements TrafficRouter {
   ) {
     this.prefix = options.annotationsPrefix ?? DEFAULT_NGINX_ANNOTATIONS_PREFIX;
     this.setOwnerRefs = options.setOwnerRefs ?? true;
+  }
+
+  objects(canary: Canary): RoutingObjectRef[] {
+    const name = `${canary.spec.ingressRef?.name ?? ''}-canary`;
+    return [{ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name, role: 'canary ingress' }];
   }
 
   async reconcile(canary: Canary): Promise<void> {

@@ -12,7 +12,7 @@
  */
 import type { Canary, StringMap } from '../canary';
 import { canonicalJson, serviceNames } from '../canary';
-import type { Routes, TrafficRouter } from '../controller/ports';
+import type { RoutingObjectRef, Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
 import { errorText } from '../workloads/common';
 import { notFoundText } from './apex-object';
@@ -74,6 +74,11 @@ export class SkipperRouter implements TrafficRouter {
     options: SkipperRouterOptions = {},
   ) {
     this.setOwnerRefs = options.setOwnerRefs ?? true;
+  }
+
+  objects(canary: Canary): RoutingObjectRef[] {
+    const name = `${canary.spec.ingressRef?.name ?? ''}-canary`;
+    return [{ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name, role: 'canary ingress' }];
   }
 
   async reconcile(canary: Canary): Promise<void> {

@@ -11,7 +11,7 @@
  */
 import type { Canary } from '../canary';
 import { canonicalJson, serviceNames } from '../canary';
-import type { Routes, TrafficRouter } from '../controller/ports';
+import type { RoutingObjectRef, Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
 import { quantityAsInt } from '../../shared/quantity';
 import { ownedBy, reconcileObject, withFlaggerError } from './upsert';
@@ -68,6 +68,11 @@ export class SmiRouter implements TrafficRouter {
   ) {
     this.apiVersion = `split.smi-spec.io/${options.version}`;
     this.setOwnerRefs = options.setOwnerRefs ?? true;
+  }
+
+  objects(canary: Canary): RoutingObjectRef[] {
+    const name = serviceNames(canary).apex;
+    return [{ apiVersion: this.apiVersion, kind: 'TrafficSplit', name, role: 'split' }];
   }
 
   async reconcile(canary: Canary): Promise<void> {

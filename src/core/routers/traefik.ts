@@ -6,7 +6,7 @@
  */
 import type { Canary } from '../canary';
 import { serviceNames } from '../canary';
-import type { Routes, TrafficRouter } from '../controller/ports';
+import type { RoutingObjectRef, Routes, TrafficRouter } from '../controller/ports';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api';
 import { errorText } from '../workloads/common';
 import { getExisting, reconcileApexObject } from './apex-object';
@@ -52,6 +52,11 @@ export class TraefikRouter implements TrafficRouter {
     options: TraefikRouterOptions = {},
   ) {
     this.setOwnerRefs = options.setOwnerRefs ?? true;
+  }
+
+  objects(canary: Canary): RoutingObjectRef[] {
+    const name = serviceNames(canary).apex;
+    return [{ apiVersion: TRAEFIK_API_VERSION, kind: 'TraefikService', name, role: 'route' }];
   }
 
   async reconcile(canary: Canary): Promise<void> {
