@@ -158,6 +158,19 @@ async function main(): Promise<void> {
   const stopPlayground = (): void => {
     playground?.child.kill('SIGTERM');
   };
+  // The playground saves its state as it stops: wait for it (bounded), so nothing is still
+  // writing under the config directory once `npm start` has exited.
+  const stopPlaygroundAndWait = async (): Promise<void> => {
+    const child = playground?.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolvePromise) =>
+      child.once('exit', () => resolvePromise()),
+    );
+    child.kill('SIGTERM');
+    const timer = new Promise<void>((resolvePromise) => setTimeout(resolvePromise, 10_000).unref());
+    await Promise.race([exited, timer]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
   process.once('exit', stopPlayground);
 
   if (electron) {
@@ -166,7 +179,7 @@ async function main(): Promise<void> {
       ...(playground ? ['--playground-kubeconfig', playground.kubeconfig] : []),
     ];
     if (await launchElectron(electron.path, args)) {
-      stopPlayground();
+      await stopPlaygroundAndWait();
       return;
     }
     log('Electron could not start here; falling back to web mode');
@@ -195,7 +208,7 @@ async function main(): Promise<void> {
   const shutdown = async (): Promise<void> => {
     await web.close();
     await service.stop();
-    stopPlayground();
+    await stopPlaygroundAndWait();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown());

@@ -134,7 +134,7 @@ afterAll(async () => {
   await browser?.close();
   await launcher?.stop();
   await new Promise((done) => apiServer?.close(done));
-  if (dir) await rm(dir, { recursive: true, force: true });
+  if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 });
 
 const topContext = (page: Page) => page.getByTestId('top-context');
