@@ -120,6 +120,35 @@ describe("a person's path through Aviary", () => {
     await shot('5-promoted');
   });
 
+  it('repaints the charts when the theme changes, without reopening the canary', async () => {
+    // The y axis' labels are drawn in --text-muted: light on the dark theme, dark on the light.
+    const labels = (): Promise<number> =>
+      page.locator('[data-testid="traffic-chart"] canvas').evaluate((node) => {
+        const canvas = node as HTMLCanvasElement;
+        const ctx = canvas.getContext('2d')!;
+        const { data } = ctx.getImageData(0, 0, Math.min(36, canvas.width), canvas.height);
+        let sum = 0;
+        let count = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 3]! < 160) continue;
+          sum += (data[i]! + data[i + 1]! + data[i + 2]!) / 3;
+          count++;
+        }
+        return count ? sum / count : -1;
+      });
+    const themeButton = page.getByRole('button', { name: /^Theme: / });
+    const dark = await labels();
+    expect(dark).toBeGreaterThan(100);
+    await themeButton.click();
+    expect(await themeButton.getAttribute('aria-label')).toBe('Theme: light');
+    await expect.poll(labels, { timeout: 5000 }).toBeLessThan(dark - 60);
+    await shot('5b-light-theme');
+    await themeButton.click();
+    await themeButton.click();
+    expect(await themeButton.getAttribute('aria-label')).toBe('Theme: system');
+    await expect.poll(labels, { timeout: 5000 }).toBeGreaterThan(dark - 10);
+  });
+
   it('a failing release halts with failed checks; Rollback puts the traffic back on the primary', async () => {
     // The acceptance test would hit the failing canary too and, failing 60 % of the time, could
     // use up the threshold before any metric check: without it every halt is a metric's, so

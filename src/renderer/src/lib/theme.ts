@@ -31,3 +31,22 @@ export function applyTheme(choice: ThemeChoice, win: Window = window): void {
 export function nextTheme(choice: ThemeChoice): ThemeChoice {
   return themeChoices[(themeChoices.indexOf(choice) + 1) % themeChoices.length] ?? 'system';
 }
+
+/**
+ * Calls `listener` whenever the colours in effect may have changed: the user's choice
+ * (html[data-theme]) or, under "system", the system's scheme. Canvases (the charts) cannot
+ * follow CSS on their own. Returns the unsubscribe.
+ */
+export function onThemeChange(
+  listener: () => void,
+  win: Window & typeof globalThis = window,
+): () => void {
+  const observer = new win.MutationObserver(() => listener());
+  observer.observe(win.document.documentElement, { attributeFilter: ['data-theme'] });
+  const scheme = win.matchMedia?.('(prefers-color-scheme: dark)');
+  scheme?.addEventListener?.('change', listener);
+  return () => {
+    observer.disconnect();
+    scheme?.removeEventListener?.('change', listener);
+  };
+}

@@ -7,7 +7,7 @@ import type { Chart, ChartConfiguration, ScriptableContext, TooltipItem } from '
 import type { CanaryPoint } from '../../../../shared/api';
 import { markersPlugin, setMarkers } from './markers';
 import { addCheckPoint, type CheckPoint } from './series';
-import { canvasContext, registerCharts, timeTick, tokenColor, withAlpha } from './setup';
+import { canvasContext, paintAxes, registerCharts, timeTick, tokenColor, withAlpha } from './setup';
 
 export interface MetricChartOptions {
   metric: string;
@@ -23,23 +23,39 @@ export function metricUnit(metric: string): string | undefined {
   return undefined;
 }
 
+export interface MetricColors {
+  line: string;
+  fail: string;
+  ok: string;
+  text: string;
+  grid: string;
+}
+
+export function readMetricColors(host: Element): MetricColors {
+  return {
+    line: tokenColor(host, '--accent', '#2b64d9'),
+    fail: tokenColor(host, '--phase-failed', '#d55e00'),
+    ok: tokenColor(host, '--phase-succeeded', '#009e73'),
+    text: tokenColor(host, '--text-muted', '#666666'),
+    grid: tokenColor(host, '--border', '#dddddd'),
+  };
+}
+
 export class MetricChart {
   readonly chart: Chart<'line', CheckPoint[]> | undefined;
   private points: CheckPoint[] = [];
+  private colors: MetricColors;
 
   constructor(
     canvas: HTMLCanvasElement,
     host: Element,
     private readonly options: MetricChartOptions,
   ) {
+    this.colors = readMetricColors(host);
     const ctx = canvasContext(canvas);
     if (!ctx) return;
     const ChartJs = registerCharts();
-    const line = tokenColor(host, '--accent', '#2b64d9');
-    const fail = tokenColor(host, '--phase-failed', '#d55e00');
-    const ok = tokenColor(host, '--phase-succeeded', '#009e73');
-    const text = tokenColor(host, '--text-muted', '#666666');
-    const grid = tokenColor(host, '--border', '#dddddd');
+    const { text, grid } = this.colors;
     const unit = options.unit ? ` ${options.unit}` : '';
     const failed = (c: ScriptableContext<'line'>): boolean =>
       (c.raw as CheckPoint | undefined)?.passed === false;
@@ -50,11 +66,12 @@ export class MetricChart {
           {
             label: options.metric,
             data: this.points,
-            borderColor: line,
+            borderColor: this.colors.line,
             borderWidth: 1.5,
             pointRadius: (c) => (failed(c) ? 3.5 : 1.5),
-            pointBackgroundColor: (c) => (failed(c) ? fail : line),
-            pointBorderColor: (c) => (failed(c) ? fail : line),
+            // Read at each draw, so a theme change repaints the points too.
+            pointBackgroundColor: (c) => (failed(c) ? this.colors.fail : this.colors.line),
+            pointBorderColor: (c) => (failed(c) ? this.colors.fail : this.colors.line),
           },
         ],
       },
@@ -107,15 +124,33 @@ export class MetricChart {
       plugins: [markersPlugin],
     };
     this.chart = new ChartJs(ctx, config);
+    this.setBand();
+  }
+
+  private setBand(): void {
+    if (!this.chart) return;
+    const { min, max } = this.options;
     setMarkers(this.chart as unknown as Chart, {
       markers: [],
       styles: {},
       band: {
-        ...(options.min !== undefined ? { min: options.min } : {}),
-        ...(options.max !== undefined ? { max: options.max } : {}),
-        color: withAlpha(ok, 0.12),
+        ...(min !== undefined ? { min } : {}),
+        ...(max !== undefined ? { max } : {}),
+        color: withAlpha(this.colors.ok, 0.12),
       },
     });
+  }
+
+  /** New colours (the theme changed): line, points, band and axes, one redraw. */
+  setColors(colors: MetricColors): void {
+    const chart = this.chart;
+    if (!chart) return;
+    this.colors = colors;
+    const [dataset] = chart.data.datasets;
+    if (dataset) dataset.borderColor = colors.line;
+    paintAxes(chart, colors.text, colors.grid);
+    this.setBand();
+    this.redraw();
   }
 
   private tick(ms: number): string {

@@ -61,6 +61,16 @@ export function tokenColor(host: Element, token: string, fallback: string): stri
   return color || fallback;
 }
 
+/** Both axes' tick and grid colours (used when the theme changes). */
+export function paintAxes<TData>(chart: Chart<'line', TData>, text: string, grid: string): void {
+  for (const id of ['x', 'y']) {
+    const scale = chart.options.scales?.[id];
+    if (!scale) continue;
+    if (scale.grid) scale.grid.color = grid;
+    if (scale.ticks) scale.ticks.color = text;
+  }
+}
+
 /** The same colour with an alpha (for fills): rgb(a, b, c) → rgba(a, b, c, alpha). */
 export function withAlpha(color: string, alpha: number): string {
   const m = /^rgba?\((\d+(?:\.\d+)?)[ ,]+(\d+(?:\.\d+)?)[ ,]+(\d+(?:\.\d+)?)/.exec(color);

@@ -9,7 +9,7 @@ import type { Chart, ChartConfiguration, TooltipItem } from 'chart.js';
 import type { CanaryPoint } from '../../../../shared/api';
 import { markersPlugin, setMarkers, type MarkerOptions } from './markers';
 import { addTrafficPoint, emptyTraffic, type TrafficSeries, type WeightPoint } from './series';
-import { canvasContext, registerCharts, timeTick, tokenColor, withAlpha } from './setup';
+import { canvasContext, paintAxes, registerCharts, timeTick, tokenColor, withAlpha } from './setup';
 
 export interface ChartColors {
   canary: string;
@@ -168,6 +168,27 @@ export class TrafficChart {
     if (canary) canary.data = this.series.canary;
     if (top) top.data = this.series.top;
     chart.update('none');
+  }
+
+  /** New colours (the theme changed): datasets, axes and markers, one redraw. */
+  setColors(colors: ChartColors): void {
+    const chart = this.chart;
+    if (!chart) return;
+    const [canary, top] = chart.data.datasets;
+    if (canary) {
+      canary.borderColor = colors.canary;
+      canary.backgroundColor = withAlpha(colors.canary, 0.45);
+    }
+    if (top) {
+      top.borderColor = colors.primary;
+      top.backgroundColor = withAlpha(colors.primary, 0.25);
+    }
+    paintAxes(chart, colors.text, colors.grid);
+    setMarkers(chart as unknown as Chart, {
+      markers: this.series.markers,
+      styles: markerStyles(colors),
+    });
+    this.redraw();
   }
 
   destroy(): void {
