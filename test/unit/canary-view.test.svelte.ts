@@ -276,6 +276,25 @@ describe('CanaryView actions', () => {
     );
   });
 
+  it("clears an action's outcome once the canary's phase moves on", async () => {
+    const { emit } = bed();
+    await loaded();
+    await fireEvent.keyDown(window, { key: 'r' });
+    await fireEvent.click(screen.getByTestId('confirm-button'));
+    await screen.findByTestId('action-result');
+    const summary = { ...detail().summary, phase: 'Failed' as const };
+    emit({ type: 'canaries.changed', changed: [summary], removed: [] });
+    await tick();
+    expect(screen.getByTestId('action-result').textContent).toContain('now Failed');
+    emit({
+      type: 'canaries.changed',
+      changed: [{ ...summary, phase: 'Progressing' }],
+      removed: [],
+    });
+    await tick();
+    expect(screen.queryByTestId('action-result')).toBeNull();
+  });
+
   it('Space asks for pause; a disallowed key does nothing', async () => {
     bed();
     await loaded();

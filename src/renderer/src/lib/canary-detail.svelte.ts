@@ -10,6 +10,7 @@ import type {
   ApiEvent,
   CanaryActionName,
   CanaryDetail,
+  CanaryPhaseName,
   CanaryPoint,
   LogRecord,
 } from '../../../shared/api';
@@ -36,7 +37,11 @@ export class CanaryDetailStore {
   /** The action in flight, if any. */
   busy = $state<CanaryActionName | undefined>();
   /** The outcome of the last action, shown next to the buttons. */
-  result = $state<{ ok: boolean; text: string } | undefined>();
+  /**
+   * The last action's outcome. A success names the phase it left the canary in and is
+   * cleared once the canary moves on, so it never reads as the current state.
+   */
+  result = $state<{ ok: boolean; text: string; phase?: CanaryPhaseName } | undefined>();
   /** Bumped when points were replaced (full) or appended. */
   pointsVersion = $state(0);
   logVersion = $state(0);
@@ -153,6 +158,8 @@ export class CanaryDetailStore {
       case 'canaries.changed': {
         const summary = event.changed.find((c) => c.key === this.key);
         if (summary && detail) this.detail = { ...detail, summary };
+        if (summary && this.result?.ok && this.result.phase !== summary.phase)
+          this.result = undefined;
         if (summary || event.removed.includes(this.key)) this.scheduleRefresh();
         return;
       }
@@ -176,7 +183,8 @@ export class CanaryDetailStore {
           key: this.key,
           ...(options.errorRate ? { errorRate: options.errorRate } : {}),
         });
-        this.result = { ok: true, text: `Released ${image}` };
+        const phase = this.detail?.summary.phase;
+        this.result = { ok: true, text: `Released ${image}`, ...(phase ? { phase } : {}) };
       } else {
         const summary = await this.source.invoke('canaries.action', {
           key: this.key,
@@ -184,7 +192,11 @@ export class CanaryDetailStore {
           ...(options.force ? { force: true } : {}),
         });
         if (this.detail) this.detail = { ...this.detail, summary };
-        this.result = { ok: true, text: `${actionDone[action]} — now ${summary.phase}` };
+        this.result = {
+          ok: true,
+          text: `${actionDone[action]} — now ${summary.phase}`,
+          phase: summary.phase,
+        };
       }
       void this.refresh();
       return true;
