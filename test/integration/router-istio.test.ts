@@ -10,7 +10,12 @@ import { gatewayApiDemo } from '../../src/sim/scenarios/gateway-api';
 import { istioDemo } from '../../src/sim/scenarios/istio';
 import type { KubeObject } from '../../src/sim/store';
 import type { EngineBed } from './engine-playground.helpers';
-import { canaryShare, expectGeneratedObjects, startRouterBed } from './router-bed.helpers';
+import {
+  canaryShare,
+  expectGeneratedObjects,
+  startRouterBed,
+  versionOf,
+} from './router-bed.helpers';
 
 const REVIEWS = 'playground-staging/istio-demo/reviews';
 const RATINGS = 'playground-staging/istio-demo/ratings';
@@ -269,5 +274,76 @@ describe('Istio and Gateway API rollouts on the playground', () => {
         'Promotion completed! Scaling down ratings.istio-demo',
       ]),
     );
+  });
+
+  it("session affinity: whoever the canary answered gets Flagger's cookie and stays on the canary; promotion expires it", async () => {
+    const demos = [
+      ['istio-demo', 'reviews', 'http://reviews.example.com/'],
+      ['gateway-demo', 'catalog', 'http://catalog.example.com/'],
+    ] as const;
+    const sim = staging().sim;
+    for (const [ns, name] of demos) {
+      // Settled (also when this test runs alone): a release is then a new revision.
+      await bed.waitFor(
+        () =>
+          ['Initialized', 'Succeeded', 'Failed'].includes(
+            bed.canary(`playground-staging/${ns}/${name}`)?.phase ?? '',
+          ),
+        `${name}.${ns} settled`,
+        60_000,
+      );
+      const spec = staging().api.store.get(CANARIES, ns, name)?.spec as {
+        analysis: { webhooks?: { name?: string }[] };
+      };
+      if (!(spec.analysis.webhooks ?? []).some((w) => w.name === 'traffic-gate')) {
+        addTrafficGate(ns, name);
+        await setGate(ns, name, true);
+      }
+      staging().api.store.mutate(CANARIES, ns, name, (c) => {
+        const analysis = (c.spec as { analysis: Record<string, unknown> }).analysis;
+        analysis.sessionAffinity = { cookieName: 'flagger-cookie', maxAge: 3600 };
+      });
+      // A healthy version (the last release's error rate stays in the template otherwise).
+      sim.release(ns, name, 'ghcr.io/stefanprodan/podinfo:6.0.3', { errorRate: 0 });
+    }
+    for (const [ns, name] of demos) await holdAt(ns, name, 10);
+
+    const cookies: string[] = [];
+    for (const [, name, url] of demos) {
+      const answers = await Promise.all(Array.from({ length: 100 }, () => sim.send({ url })));
+      const canary = answers.filter((r) => versionOf(r) === '6.0.3');
+      const primary = answers.filter((r) => versionOf(r) !== '6.0.3');
+      expect(canary.length, `${name}: some answers from the canary`).toBeGreaterThan(0);
+      expect(primary.length, `${name}: most from the primary`).toBeGreaterThan(canary.length);
+      const setCookie = (r: (typeof answers)[number]): string | undefined =>
+        r.kind === 'response' ? r.headers['set-cookie'] : undefined;
+      // The canary's answers set the cookie Flagger keeps in the status; the primary's none.
+      const first = setCookie(canary[0]!);
+      expect(first).toMatch(/^flagger-cookie=[A-Za-z]{10}; Max-Age=3600$/);
+      for (const r of canary) expect(setCookie(r)).toBe(first);
+      for (const r of primary) expect(setCookie(r)).toBeUndefined();
+      const cookie = first!.split(';')[0]!;
+      cookies.push(cookie);
+      // With the cookie, every request sticks to the canary.
+      expect(await shareOf(url, '6.0.3', 100, { Cookie: `session=1; ${cookie}` })).toBe(1);
+    }
+
+    for (const [ns, name] of demos) await setGate(ns, name, true);
+    for (const [ns, name] of demos) {
+      await bed.waitFor(
+        () => rolloutOf(`${name}.${ns}`).includes(PROMOTED(`${name}.${ns}`)),
+        `${name}.${ns} promoted`,
+        90_000,
+      );
+    }
+    // After promotion the old cookie reaches the new primary, which tells the browser to drop it.
+    for (const [i, [, name, url]] of demos.entries()) {
+      const cookie = cookies[i]!;
+      const answer = await sim.send({ url, headers: { Cookie: cookie } });
+      expect(versionOf(answer), name).toBe('6.0.3');
+      expect(answer.kind === 'response' && answer.headers['set-cookie'], name).toBe(
+        `${cookie}; Max-Age=-1`,
+      );
+    }
   });
 });

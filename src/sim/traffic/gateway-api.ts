@@ -11,12 +11,13 @@
  */
 import type { KubeObject, ResourceRef } from '../store';
 import type { ClusterView } from '../view';
-import type {
-  EntryPoint,
-  RoutedRequest,
-  RouteDecision,
-  ServiceTarget,
-  TrafficRouter,
+import {
+  headerEdits,
+  type EntryPoint,
+  type RoutedRequest,
+  type RouteDecision,
+  type ServiceTarget,
+  type TrafficRouter,
 } from './router';
 import { fullMatch, hostMatches } from './match';
 import { drawWeighted } from './weighted';
@@ -32,10 +33,17 @@ interface BackendRef {
   namespace?: string;
   port?: number;
   weight?: number;
+  filters?: Filter[];
+}
+
+interface HeaderValue {
+  name?: string;
+  value?: string;
 }
 
 interface Filter {
   type?: string;
+  responseHeaderModifier?: { add?: HeaderValue[]; set?: HeaderValue[] };
   requestMirror?: {
     backendRef?: BackendRef;
     percent?: number;
@@ -65,6 +73,17 @@ interface HTTPRoute extends KubeObject {
 
 interface Gateway extends KubeObject {
   spec?: { listeners?: { hostname?: string }[] };
+}
+
+function responseEdits(
+  filter: Filter,
+): { add?: Record<string, string>; set?: Record<string, string> } | undefined {
+  const modifier =
+    filter.type === 'ResponseHeaderModifier' ? filter.responseHeaderModifier : undefined;
+  if (!modifier) return undefined;
+  const record = (values: HeaderValue[] | undefined): Record<string, string> =>
+    Object.fromEntries((values ?? []).filter((h) => h.name).map((h) => [h.name!, h.value ?? '']));
+  return { add: record(modifier.add), set: record(modifier.set) };
 }
 
 interface Candidate {
@@ -183,6 +202,11 @@ class GatewayApiRouter implements TrafficRouter {
     const chosen = drawWeighted(backends, (b) => b.weight ?? 1, random);
     if (!chosen) return undefined;
     const decision: RouteDecision = { backend: target(chosen, namespace) };
+    // The rule's ResponseHeaderModifier, then the chosen backend's (Flagger's affinity cookie).
+    const responseHeaders = headerEdits(
+      ...[...(best.rule.filters ?? []), ...(chosen.filters ?? [])].map(responseEdits),
+    );
+    if (responseHeaders) decision.responseHeaders = responseHeaders;
     for (const f of best.rule.filters ?? []) {
       const mirror = f.requestMirror;
       if (f.type !== 'RequestMirror' || !mirror?.backendRef || !isService(mirror.backendRef))

@@ -17,12 +17,13 @@
 import type { KubeObject, ResourceRef } from '../store';
 import { R } from '../store';
 import type { ClusterView } from '../view';
-import type {
-  EntryPoint,
-  RoutedRequest,
-  RouteDecision,
-  ServiceTarget,
-  TrafficRouter,
+import {
+  headerEdits,
+  type EntryPoint,
+  type RoutedRequest,
+  type RouteDecision,
+  type ServiceTarget,
+  type TrafficRouter,
 } from './router';
 import { hostMatches, type StringMatch, stringMatches } from './match';
 import { drawWeighted } from './weighted';
@@ -51,9 +52,15 @@ interface Destination {
   port?: { number?: number };
 }
 
+/** Header edits; only the response side reaches the client here (Set-Cookie for affinity). */
+interface Headers {
+  response?: { add?: Record<string, string>; set?: Record<string, string> };
+}
+
 interface HttpRoute {
   match?: MatchRequest[];
-  route?: { destination?: Destination; weight?: number }[];
+  route?: { destination?: Destination; weight?: number; headers?: Headers }[];
+  headers?: Headers;
   mirror?: Destination;
   mirrorPercentage?: { value?: number };
 }
@@ -164,12 +171,17 @@ function decide(
     const svc = d.destination?.host ? hostService(d.destination.host, namespace) : undefined;
     if (!svc) return [];
     const target: ServiceTarget = { ...svc, port: d.destination?.port?.number ?? port };
+    const item = { target, headers: d.headers };
     // A single destination without a weight takes everything.
-    return [{ item: target, weight: d.weight ?? ((route.route ?? []).length === 1 ? 100 : 0) }];
+    return [{ item, weight: d.weight ?? ((route.route ?? []).length === 1 ? 100 : 0) }];
   });
-  const backend = randomPick(destinations, random);
-  if (!backend) return undefined;
+  const picked = randomPick(destinations, random);
+  if (!picked) return undefined;
+  const backend = picked.target;
   const decision: RouteDecision = { backend, ...metricsFor(backend, source, view) };
+  // Envoy applies the route's edits, then the chosen destination's.
+  const responseHeaders = headerEdits(route.headers?.response, picked.headers?.response);
+  if (responseHeaders) decision.responseHeaders = responseHeaders;
   const mirrorSvc = route.mirror?.host ? hostService(route.mirror.host, namespace) : undefined;
   const percent = route.mirrorPercentage?.value ?? 100;
   if (mirrorSvc && random() * 100 < percent) {

@@ -122,6 +122,8 @@ export class ClusterNetwork {
     if (result.kind === 'unavailable') {
       return { kind: 'error', code: 'connect', message: result.pick.message };
     }
+    if (result.kind === 'response' && decision.responseHeaders)
+      result.headers = { ...result.headers, ...decision.responseHeaders };
     return result;
   }
 

@@ -43,6 +43,11 @@ export interface RouteDecision {
    * sent here too (Host with "-shadow" appended, as Envoy does); its answer is discarded.
    */
   mirror?: RouteDecision;
+  /**
+   * Headers the proxy adds to the answer (Istio `headers.response`, Gateway API
+   * ResponseHeaderModifier), lower-case names: Flagger's session-affinity Set-Cookie.
+   */
+  responseHeaders?: Record<string, string>;
 }
 
 /** Where synthetic user traffic enters: an external host the provider serves. */
@@ -69,4 +74,20 @@ export function parseCookies(header: string | undefined): Record<string, string>
     if (eq > 0) cookies[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
   }
   return cookies;
+}
+
+/** A proxy's add/set edits of a header map, by lower-case name; later edits win. */
+export function headerEdits(
+  ...edits: ({ add?: Record<string, string>; set?: Record<string, string> } | undefined)[]
+): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const edit of edits) {
+    for (const [name, value] of [
+      ...Object.entries(edit?.add ?? {}),
+      ...Object.entries(edit?.set ?? {}),
+    ]) {
+      (out ??= {})[name.toLowerCase()] = String(value);
+    }
+  }
+  return out;
 }
