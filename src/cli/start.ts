@@ -4,6 +4,7 @@
  * fails to start, e.g. electron >= 45 trying to download itself at first launch).
  *
  *   npm start -- [--web] [--no-open] [--no-playground] [--kubeconfig FILE[:FILE]] [--port N]
+ *                [--metrics-address [HOST]:PORT]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { numberFlag, parseArgs, UsageError } from '../shared/args';
 import { createAviaryService } from '../core/service';
 import { configDir, SettingsStore } from '../core/settings';
+import { parseListenAddress, startMetricsServer } from '../server/metrics';
 import { startWebMode } from '../server/web';
 import { buildApp, buildIsStale } from './build-app';
 import { findElectronBinary } from './electron-binary';
@@ -24,6 +26,8 @@ interface StartOptions {
   playground: boolean;
   kubeconfig: string[];
   port: number;
+  /** Flagger's /metrics for a Prometheus to scrape (web mode). */
+  metricsAddress?: { host: string; port: number };
   help: boolean;
 }
 
@@ -39,11 +43,19 @@ export function parseStartArgs(argv: string[]): StartOptions {
     '--no-playground': 'boolean',
     '--kubeconfig': 'list',
     '--port': 'string',
+    '--metrics-address': 'string',
     '--dev': 'boolean',
     '--help': 'boolean',
     '-h': 'boolean',
   });
   if (args.positionals.length) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
+  const metricsAddress = args.strings.get('--metrics-address');
+  let metrics: StartOptions['metricsAddress'];
+  try {
+    metrics = metricsAddress === undefined ? undefined : parseListenAddress(metricsAddress);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   return {
     web: args.booleans.has('--web'),
     open: !args.booleans.has('--no-open'),
@@ -55,6 +67,7 @@ export function parseStartArgs(argv: string[]): StartOptions {
         .map((p) => resolve(p)),
     ),
     port: numberFlag(args, '--port', 0, { min: 0, max: 65535, integer: true }),
+    ...(metrics ? { metricsAddress: metrics } : {}),
     help: args.booleans.has('--help') || args.booleans.has('-h'),
   };
 }
@@ -64,7 +77,10 @@ const USAGE = `Usage: npm start -- [options]
   --no-open          do not open a browser in web mode
   --no-playground    do not start the simulated clusters
   --kubeconfig FILE  kubeconfig file(s), ':'-separated; overrides $KUBECONFIG as in kubectl
-  --port N           web-mode port on 127.0.0.1 (default: a free one)`;
+  --port N           web-mode port on 127.0.0.1 (default: a free one)
+  --metrics-address [HOST]:PORT
+                     serve Flagger's flagger_* metrics at /metrics for Prometheus
+                     (":PORT" listens on 127.0.0.1; web mode)`;
 
 /** Starts the playground as its own process and waits for "playground ready: FILE". */
 async function startPlayground(
@@ -201,12 +217,20 @@ async function main(): Promise<void> {
     port: options.port,
     log,
   });
+  const metrics = options.metricsAddress
+    ? await startMetricsServer({
+        ...options.metricsAddress,
+        render: () => service.flaggerMetrics.render(),
+      })
+    : undefined;
+  if (metrics) log(`Flagger metrics at ${metrics.url}`);
   // The one line a person needs; it carries the token, so it is printed, never logged elsewhere.
   console.log(`Aviary web mode: ${web.url}`);
   if (options.open) openBrowser(web.url);
 
   const shutdown = async (): Promise<void> => {
     await web.close();
+    await metrics?.close();
     await service.stop();
     await stopPlaygroundAndWait();
     process.exit(0);

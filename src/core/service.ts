@@ -16,6 +16,7 @@ import {
 import type { Clock } from '../shared/clock';
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
+import { FlaggerMetrics } from './controller/recorder';
 import { Fleet } from './fleet/fleet';
 import { ContextCatalog } from './kube/contexts';
 import { defaultLeaseIdentity } from './kube/lease';
@@ -65,6 +66,8 @@ export interface AviaryServiceOptions {
 export interface AviaryService {
   readonly handlers: ApiHandlers;
   readonly fleet: Fleet;
+  /** Flagger's own Prometheus metrics for the canaries Aviary drives (--metrics-address). */
+  readonly flaggerMetrics: FlaggerMetrics;
   readonly catalog: ContextCatalog;
   subscribe(listener: (event: ApiEvent) => void): () => void;
   start(): Promise<void>;
@@ -107,7 +110,11 @@ export function createAviaryService(options: AviaryServiceOptions): AviaryServic
     }
   })();
   const secrets = createDesktopSecrets(options.secrets ?? createKeytarStore(), log);
+  const flaggerMetrics = new FlaggerMetrics();
+  // Flagger's default -mesh-provider; each canary may name its own.
+  flaggerMetrics.setInfo(host.version, 'istio');
   const fleet = new Fleet({
+    recorder: flaggerMetrics,
     source: {
       contexts: () => catalog.snapshot().contexts.filter(contextFilter),
       kubeConfigFor: (context) => catalog.kubeConfigFor(context),
@@ -230,6 +237,7 @@ export function createAviaryService(options: AviaryServiceOptions): AviaryServic
   return {
     handlers,
     fleet,
+    flaggerMetrics,
     catalog,
     subscribe(listener) {
       listeners.add(listener);

@@ -8,9 +8,11 @@ import { formatJson, formatText, fromRecord, type StreamLine } from './format';
 import { openHeadless } from './headless';
 import type { CommandIo } from './io';
 import { watchClusterChanges } from './stream';
+import { parseListenAddress, startMetricsServer } from '../../server/metrics';
 
 export const RUN_USAGE = `Usage: aviary run [--kubeconfig FILE] [--playground FILE] [--context C ...]
                   [--control CONTEXT ...|--control all|--control none] [--json]
+                  [--metrics-server URL] [--metrics-address [HOST]:PORT]
 
 Runs Aviary's canary controller without a window and prints its log, one line per record:
   TIME LEVEL CONTEXT CANARY MESSAGE
@@ -26,13 +28,21 @@ Runs Aviary's canary controller without a window and prints its log, one line pe
                       Aviary holding it leaves this one on standby; an in-cluster Flagger is
                       never competed with.
   --metrics-server URL  default Prometheus for builtin checks (Flagger's -metrics-server)
+  --metrics-address [HOST]:PORT
+                      serve Flagger's own metrics (flagger_canary_status, _weight, ...) at
+                      /metrics for Prometheus; ":PORT" listens on 127.0.0.1 only
   --json              one JSON object per line, Flagger's log keys (level, ts, msg, canary)
                       plus context, seq, actor (control lines add control/holder)
 
 Stops on SIGINT/SIGTERM, releasing the Leases it holds.`;
 
 export async function runCommand(argv: string[], io: CommandIo): Promise<number> {
-  const args = parseArgs(argv, { ...COMMON_FLAGS, ...CONTROL_FLAG, '--metrics-server': 'string' });
+  const args = parseArgs(argv, {
+    ...COMMON_FLAGS,
+    ...CONTROL_FLAG,
+    '--metrics-server': 'string',
+    '--metrics-address': 'string',
+  });
   const common = parseCommon(args);
   if (common.help) {
     io.out(RUN_USAGE);
@@ -42,6 +52,13 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
   const print = (line: StreamLine): void =>
     io.out(common.json ? formatJson(line) : formatText(line));
   const metricsServer = args.strings.get('--metrics-server');
+  const metricsText = args.strings.get('--metrics-address');
+  let metricsAddress: { host: string; port: number } | undefined;
+  try {
+    metricsAddress = metricsText === undefined ? undefined : parseListenAddress(metricsText);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 
   const headless = await openHeadless({
     common,
@@ -50,6 +67,16 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
     onLog: (record) => print(fromRecord(record)),
     ...(metricsServer ? { metricsServer } : {}),
   });
+  const metrics = metricsAddress
+    ? await startMetricsServer({
+        ...metricsAddress,
+        render: () => headless.service.flaggerMetrics.render(),
+      }).catch(async (err: unknown) => {
+        await headless.stop();
+        throw new UsageError(`--metrics-address: ${(err as Error).message}`);
+      })
+    : undefined;
+  if (metrics) io.err(`aviary run: Flagger metrics at ${metrics.url}`);
   const unwatch = watchClusterChanges(headless, print);
   const driven = headless.selected().filter((c) => headless.controls(c));
   io.err(
@@ -64,6 +91,7 @@ export async function runCommand(argv: string[], io: CommandIo): Promise<number>
   clearInterval(keepAlive);
   io.err(`aviary run: ${signal}, stopping (releasing leases)`);
   unwatch();
+  await metrics?.close();
   await headless.stop();
   io.err('aviary run: stopped');
   return 0;

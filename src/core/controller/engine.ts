@@ -570,6 +570,7 @@ export class CanaryEngine {
       const observation = await runWithTickReads(() =>
         advanceCanary(this.options.ports, ref, this.deps(key)),
       );
+      observation.durationMs = this.options.clock.now() - q.startedAt;
       if (observation.found) this.record(key, observation);
       q.idle = leftIdle(this.states.get(key)?.canary, observation);
       this.options.onTick?.(key, observation);

@@ -83,6 +83,10 @@ export interface TickObservation {
   halted?: string;
   /** Events recorded in this tick, in order. */
   events: { type: EventType; message: string }[];
+  /** How an analysis ended in this tick (Flagger's IncSuccesses / IncFailures). */
+  outcome?: { result: 'succeeded' | 'failed'; status: 'completed' | 'skipped' };
+  /** Set by the engine: how long the tick took, for flagger_canary_duration_seconds. */
+  durationMs?: number;
 }
 
 /** An operator action that does not apply to the canary's current state. */
@@ -373,6 +377,7 @@ class Tick {
       await this.alert(cd, texts.alertFailedChecksThreshold(s.failedChecks));
     }
     if (!(await this.attempt(cd, () => this.setRoutes(TOTAL_WEIGHT, 0, false)))) return;
+    this.obs.outcome = { result: 'failed', status: 'completed' };
     await this.warning(withPhase(cd, 'Failed'), texts.canaryFailed(cd));
     const scaler = this.scaler;
     if (scaler && !(await this.attempt(cd, () => scaler.pauseTargetScaler(cd)))) return;
@@ -579,6 +584,7 @@ class Tick {
       if (scaler && !(await this.attempt(cd, () => scaler.pauseTargetScaler(cd)))) return;
       if (!(await this.attempt(cd, () => this.workload.scaleToZero(cd)))) return;
       if (!(await this.attempt(cd, () => this.setStatusPhase(cd, 'Succeeded')))) return;
+      this.obs.outcome = { result: 'succeeded', status: 'completed' };
       const succeeded = withPhase(cd, 'Succeeded');
       await this.runPostRolloutHooks(succeeded, 'Succeeded');
       await this.info(succeeded, texts.promotionCompleted(cd));
@@ -745,6 +751,7 @@ class Tick {
     }
     if (!(await this.attempt(cd, () => this.workload.scaleToZero(cd)))) return true;
     if (!(await this.attempt(cd, () => this.setStatusPhase(cd, 'Succeeded')))) return true;
+    this.obs.outcome = { result: 'succeeded', status: 'skipped' };
     const succeeded = withPhase(cd, 'Succeeded');
     await this.runPostRolloutHooks(succeeded, 'Succeeded');
     await this.info(succeeded, texts.promotionCompletedAnalysisSkipped(cd));

@@ -20,7 +20,8 @@ import { createClusterClient, type ClusterClient } from '../kube/cluster-client'
 import { detectInClusterFlagger } from '../kube/flagger-detect';
 import { ClusterLease } from '../kube/lease';
 import type { KubeApi, KubeObject } from '../kube/api';
-import { parseCanary, type Canary } from '../canary';
+import { deploymentStrategy, parseCanary, type Canary } from '../canary';
+import type { FlaggerMetrics } from '../controller/recorder';
 import type { TrafficRouter } from '../controller/ports';
 import { trafficRouterFor } from '../routers';
 import { AccessReviewer } from '../kube/access-review';
@@ -70,6 +71,8 @@ export interface ClusterRuntimeOptions {
   meshProvider?: string;
   /** A playground cluster: Aviary may release new versions there. */
   playground?: boolean;
+  /** Flagger's own metrics for the canaries this runtime drives (served at /metrics). */
+  recorder?: FlaggerMetrics;
 }
 
 /** Pod template annotations the playground reads for a version's behaviour. */
@@ -540,6 +543,7 @@ export class ClusterRuntime {
   private onTick(engineKey: string, observation: TickObservation): void {
     const dot = engineKey.indexOf('.');
     const key = canaryKey(this.context, engineKey.slice(dot + 1), engineKey.slice(0, dot));
+    this.recordMetrics(key, observation);
     const marker = markerOf(observation.events.map((e) => e.message));
     const message =
       observation.halted ?? observation.events.findLast((e) => e.type === 'Warning')?.message;
@@ -641,6 +645,42 @@ export class ClusterRuntime {
     const lease = this.lease;
     this.lease = undefined;
     await lease?.stop({ release: true }).catch(() => undefined);
+  }
+
+  /** Flagger's recorder calls for one tick (scheduler.go: SetStatus, SetWeight, ...). */
+  private recordMetrics(key: string, observation: TickObservation): void {
+    const recorder = this.options.recorder;
+    const object = this.objects.get(key);
+    if (!recorder || !object || !observation.found) return;
+    const parsed = parseCanary(object);
+    if ('errors' in parsed) return;
+    const canary = parsed.canary;
+    const namespace = object.metadata.namespace ?? 'default';
+    const c = { cluster: this.context, namespace, target: canary.spec.targetRef.name };
+    let total = 0;
+    for (const o of this.objects.values())
+      if ((o.metadata.namespace ?? 'default') === namespace) total++;
+    recorder.setTotal(this.context, namespace, total);
+    recorder.setStatus(c, observation.phase);
+    recorder.setWeight(c, observation.primaryWeight, observation.canaryWeight);
+    // An idle tick of a settled canary is not an analysis run.
+    const settled = ['Initialized', 'Succeeded', 'Failed'].includes(observation.phase);
+    if (observation.durationMs !== undefined && (!settled || observation.events.length > 0))
+      recorder.setDuration(c, observation.durationMs / 1000);
+    const builtin = new Set(
+      (canary.spec.analysis?.metrics ?? []).filter((m) => !m.templateRef).map((m) => m.name),
+    );
+    for (const sample of observation.samples) {
+      if (sample.value === undefined) continue;
+      // Flagger records the builtin duration check in seconds (val.Seconds()).
+      const seconds = sample.metric === 'request-duration' && builtin.has(sample.metric);
+      recorder.setAnalysis(c, sample.metric, seconds ? sample.value / 1000 : sample.value);
+    }
+    const outcome = observation.outcome;
+    if (outcome?.result === 'succeeded')
+      recorder.incSuccesses(c, deploymentStrategy(canary), outcome.status);
+    else if (outcome?.result === 'failed')
+      recorder.incFailures(c, deploymentStrategy(canary), outcome.status);
   }
 
   private startEngine(): void {

@@ -16,6 +16,7 @@ import type {
 } from '../../shared/api';
 import { ApiError } from '../../shared/api';
 import { systemClock, type Clock } from '../../shared/clock';
+import type { FlaggerMetrics } from '../controller/recorder';
 import {
   ClusterRuntime,
   type ClusterRuntimeOptions,
@@ -49,6 +50,8 @@ export interface FleetOptions {
   onTickStart?: (key: string, scheduledAt: number, startedAt: number) => void;
   /** Log lines kept for the UI. */
   logCapacity?: number;
+  /** Flagger's own metrics, recorded by every cluster's engine. */
+  recorder?: FlaggerMetrics;
 }
 
 const FLUSH_MS = 50;
@@ -101,6 +104,7 @@ export class Fleet {
           : {}),
         ...(this.options.jitter ? { jitter: this.options.jitter } : {}),
         ...(this.options.onTickStart ? { onTickStart: this.options.onTickStart } : {}),
+        ...(this.options.recorder ? { recorder: this.options.recorder } : {}),
       });
       this.runtimes.set(context.id, { runtime, fingerprint });
       runtime.start();
@@ -172,6 +176,7 @@ export class Fleet {
     const entry = this.runtimes.get(context);
     if (!entry) return;
     this.runtimes.delete(context);
+    this.options.recorder?.forgetCluster(context);
     for (const summary of entry.runtime.canaries())
       this.pendingCanaries.set(summary.key, undefined);
     this.pendingControl = true;
