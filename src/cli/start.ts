@@ -15,7 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { numberFlag, parseArgs, UsageError } from '../shared/args';
 import { createAviaryService } from '../core/service';
 import { configDir, SettingsStore } from '../core/settings';
-import { parseListenAddress, startMetricsServer } from '../server/metrics';
+import {
+  listenAddressText,
+  parseListenAddress,
+  startMetricsServer,
+} from '../core/controller/metrics-endpoint';
 import { startWebMode } from '../server/web';
 import { buildApp, buildIsStale } from './build-app';
 import { findElectronBinary } from './electron-binary';
@@ -80,7 +84,7 @@ const USAGE = `Usage: npm start -- [options]
   --port N           web-mode port on 127.0.0.1 (default: a free one)
   --metrics-address [HOST]:PORT
                      serve Flagger's flagger_* metrics at /metrics for Prometheus
-                     (":PORT" listens on 127.0.0.1; web mode)`;
+                     (":PORT" listens on 127.0.0.1)`;
 
 /** Starts the playground as its own process and waits for "playground ready: FILE". */
 async function startPlayground(
@@ -193,6 +197,9 @@ async function main(): Promise<void> {
     const args = [
       ...options.kubeconfig.flatMap((k) => ['--kubeconfig', k]),
       ...(playground ? ['--playground-kubeconfig', playground.kubeconfig] : []),
+      ...(options.metricsAddress
+        ? ['--metrics-address', listenAddressText(options.metricsAddress)]
+        : []),
     ];
     if (await launchElectron(electron.path, args)) {
       await stopPlaygroundAndWait();

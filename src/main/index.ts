@@ -14,6 +14,11 @@ import {
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createAviaryService, type AviaryService } from '../core/service';
+import {
+  parseListenAddress,
+  startMetricsServer,
+  type MetricsServer,
+} from '../core/controller/metrics-endpoint';
 import { configDir, SettingsStore, type WindowBounds } from '../core/settings';
 import { dispatchInvoke } from '../shared/dispatch';
 import type { InvokeOutcome } from '../shared/api';
@@ -68,6 +73,19 @@ async function start(): Promise<void> {
     log,
   });
   await service.start();
+  // Flagger's /metrics, when `npm start -- --metrics-address` passed it on (core/controller/metrics-endpoint.ts).
+  const metricsAddress = argValues('--metrics-address')[0];
+  let metrics: MetricsServer | undefined;
+  if (metricsAddress) {
+    try {
+      metrics = await startMetricsServer({
+        ...parseListenAddress(metricsAddress),
+        render: () => service.flaggerMetrics.render(),
+      });
+    } catch (err) {
+      log(`--metrics-address: ${(err as Error).message}`);
+    }
+  }
   wireIpc(service);
   Menu.setApplicationMenu(buildMenu(service));
   window = createWindow(settings);
@@ -78,7 +96,7 @@ async function start(): Promise<void> {
     window.focus();
   });
   app.on('window-all-closed', () => {
-    void service.stop().finally(() => app.quit());
+    void Promise.all([metrics?.close(), service.stop()]).finally(() => app.quit());
   });
 }
 

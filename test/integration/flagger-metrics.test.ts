@@ -5,7 +5,7 @@
  * _successes_total, _failures_total, _duration_seconds, _metric_analysis).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMetricsServer, type MetricsServer } from '../../src/server/metrics';
+import { startMetricsServer, type MetricsServer } from '../../src/core/controller/metrics-endpoint';
 import {
   findPrometheusBinary,
   startRealPrometheus,

@@ -2,10 +2,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FlaggerMetrics, statusValue } from '../../src/core/controller/recorder';
 import {
+  listenAddressText,
   parseListenAddress,
   startMetricsServer,
   type MetricsServer,
-} from '../../src/server/metrics';
+} from '../../src/core/controller/metrics-endpoint';
 
 const podinfo = { cluster: 'kind-a', namespace: 'test', target: 'podinfo' };
 
@@ -110,6 +111,8 @@ describe('/metrics', () => {
     expect(parseListenAddress('9797')).toEqual({ host: '127.0.0.1', port: 9797 });
     expect(parseListenAddress('0.0.0.0:8080')).toEqual({ host: '0.0.0.0', port: 8080 });
     expect(parseListenAddress('[::1]:8080')).toEqual({ host: '::1', port: 8080 });
+    for (const text of ['127.0.0.1:9797', '0.0.0.0:80', '[::1]:8080'])
+      expect(listenAddressText(parseListenAddress(text))).toBe(text);
     for (const bad of ['', 'host', ':99999', 'a:b:1', 'http://x:1'])
       expect(() => parseListenAddress(bad), bad).toThrow(/HOST:PORT/);
   });

@@ -8,7 +8,7 @@ import { formatJson, formatText, fromRecord, type StreamLine } from './format';
 import { openHeadless } from './headless';
 import type { CommandIo } from './io';
 import { watchClusterChanges } from './stream';
-import { parseListenAddress, startMetricsServer } from '../../server/metrics';
+import { parseListenAddress, startMetricsServer } from '../../core/controller/metrics-endpoint';
 
 export const RUN_USAGE = `Usage: aviary run [--kubeconfig FILE] [--playground FILE] [--context C ...]
                   [--control CONTEXT ...|--control all|--control none] [--json]

@@ -1,6 +1,6 @@
 /**
  * Flagger's /metrics endpoint (its -listen-address), for a Prometheus to scrape the
- * flagger_* series of the canaries Aviary drives (core/controller/recorder.ts). Opt-in with
+ * flagger_* series of the canaries Aviary drives (recorder.ts). Opt-in with
  * --metrics-address; ":PORT" listens on 127.0.0.1 only, as befits a desktop, and any other
  * interface must be named. It carries canary names, weights and check values, never a secret.
  */
@@ -21,6 +21,12 @@ export function parseListenAddress(text: string): { host: string; port: number }
     throw new Error(`--metrics-address: expected HOST:PORT or :PORT, got "${text}"`);
   const host = (match[1] ?? '').replace(/^\[|\]$/g, '') || '127.0.0.1';
   return { host, port };
+}
+
+/** The inverse of parseListenAddress (IPv6 hosts in brackets). */
+export function listenAddressText(address: { host: string; port: number }): string {
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  return `${host}:${address.port}`;
 }
 
 export async function startMetricsServer(options: {
