@@ -156,7 +156,12 @@ function readMetadata(
 function readSpec(r: FieldReader, s: Raw): { spec: CanarySpec } | undefined {
   const provider = r.string(s.provider, 'spec.provider', { oneOf: PROVIDERS });
   const targetRef = readTargetRef(r, s.targetRef);
-  const service = readService(r, s.service);
+  // Flagger's CRD does not require `service`, and a Knative canary (which gets no Services)
+  // has none; for every other target Aviary asks for it, as no route works without a port.
+  const service =
+    targetRef && isKnativeService(targetRef) && (s.service === undefined || s.service === null)
+      ? { port: 0 }
+      : readService(r, s.service);
 
   // GetAnalysis(): `analysis` wins; `canaryAnalysis` (v1alpha3) is the fallback. The v1beta1
   // CRD requires `analysis`; Flagger's Go code still reads `canaryAnalysis`, so either will do.

@@ -6,7 +6,7 @@
  * The detail lists only these, and only these may be read as YAML through the contract.
  */
 import type { GeneratedObjectInfo } from '../../shared/api';
-import { serviceNames, type Canary } from '../canary';
+import { isKnativeService, serviceNames, type Canary } from '../canary';
 import type { KubeObject } from '../kube/api';
 import type { RoutingObjectRef, TrafficRouter } from '../controller/ports';
 
@@ -23,6 +23,13 @@ export function generatedRefs(canary: Canary, router?: TrafficRouter): Generated
   const namespace = canary.metadata.namespace ?? 'default';
   const target = canary.spec.targetRef;
   const names = serviceNames(canary);
+  // A Knative Service is its own primary and canary: only the router's object is generated.
+  if (isKnativeService(target)) {
+    return (router?.objects?.(canary) ?? []).map(({ clusterScoped: _c, ...r }) => ({
+      ...r,
+      namespace,
+    }));
+  }
   const refs: RoutingObjectRef[] = [
     {
       apiVersion: target.apiVersion || 'apps/v1',

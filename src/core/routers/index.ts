@@ -14,6 +14,7 @@ import { TraefikRouter } from './traefik';
 import { appMeshRouterFor } from './appmesh';
 import { GatewayApiRouter } from './gateway-api';
 import { IstioRouter } from './istio';
+import { KnativeRouter } from './knative';
 import { KubernetesRouter } from './kubernetes';
 import { NginxRouter } from './nginx';
 import { SmiRouter, smiRouterOptionsFor } from './smi';
@@ -24,6 +25,7 @@ export type { KubernetesServiceRouterOptions } from './kubernetes-services';
 export { NginxRouter, DEFAULT_NGINX_ANNOTATIONS_PREFIX } from './nginx';
 export type { NginxRouterOptions } from './nginx';
 export { KubernetesRouter } from './kubernetes';
+export { KnativeRouter } from './knative';
 export { SmiRouter, smiRouterOptionsFor } from './smi';
 export type { SmiApiVersion, SmiRouterOptions } from './smi';
 export { ApisixRouter } from './apisix';
@@ -75,6 +77,7 @@ const ROUTERS: RouterEntry[] = [
       }),
   },
   { provider: 'kubernetes', create: () => new KubernetesRouter() },
+  { provider: 'knative', create: (api) => new KnativeRouter(api) },
   {
     provider: 'appmesh',
     prefix: true,

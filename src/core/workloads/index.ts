@@ -1,14 +1,15 @@
 /**
  * Workload controllers and scaler reconcilers by kind, as Flagger's canary.Factory picks them
- * (pkg/canary/factory.go). Knative Services and KEDA ScaledObjects come later.
+ * (pkg/canary/factory.go). KEDA ScaledObjects come later.
  */
-import type { Canary } from '../canary';
+import { isKnativeService, type Canary } from '../canary';
 import type { ScalerReconciler, WorkloadController } from '../controller/ports';
 import type { KubeApi } from '../kube/api';
 import type { WorkloadOptions } from './common';
 import { DaemonSetController } from './daemonset';
 import { DeploymentController } from './deployment';
 import { HpaReconciler } from './hpa';
+import { KnativeController } from './knative';
 import * as t from './texts';
 
 export { DeploymentController, deploymentReadiness } from './deployment';
@@ -18,6 +19,7 @@ export {
   daemonSetRevisionTemplate,
 } from './daemonset';
 export { HpaReconciler } from './hpa';
+export { KnativeController, PRIMARY_REVISION_ANNOTATION } from './knative';
 export type { WorkloadOptions } from './common';
 
 /** The controller for the canary's targetRef.kind. */
@@ -31,6 +33,9 @@ export function workloadFor(
       return new DeploymentController(api, options);
     case 'DaemonSet':
       return new DaemonSetController(api, options);
+    case 'Service':
+      if (isKnativeService(canary.spec.targetRef)) return new KnativeController(api);
+      throw new Error(t.targetKindNotSupported(canary.spec.targetRef.kind));
     default:
       throw new Error(t.targetKindNotSupported(canary.spec.targetRef.kind));
   }
