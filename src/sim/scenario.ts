@@ -18,6 +18,7 @@ import {
 import { contourDemo } from './scenarios/contour';
 import { gatewayApiDemo } from './scenarios/gateway-api';
 import { istioDemo } from './scenarios/istio';
+import { knativeDemo } from './scenarios/knative';
 import { linkerdControlPlane, linkerdDemo } from './scenarios/linkerd';
 import type { KubeObject } from './store';
 
@@ -216,7 +217,12 @@ export function defaultScenario(clusterNames: string[]): ScenarioCluster[] {
           nginxPodinfo('payments', 'api', 'api.example.com', ABTEST),
           blueGreen('payments', 'ledger'),
         );
-        meshes.push(...appMeshScenario(), ...contourDemo(), ...gatewayApiDemo());
+        meshes.push(
+          ...appMeshScenario(),
+          ...contourDemo(),
+          ...gatewayApiDemo(),
+          ...knativeDemo({ namespace: 'serverless' }),
+        );
     }
     return { name, manifests: [...parseManifests(apps.join('---\n')), ...meshes] };
   });

@@ -104,7 +104,9 @@ export function evalJsonPath(object: unknown, path: string): unknown[] {
         const i = Number(inner);
         next.push(v[i < 0 ? v.length + i : i]);
       } else if (typeof v === 'object' && !Array.isArray(v)) {
-        next.push((v as Record<string, unknown>)[inner.replace(/^['"]|['"]$/g, '')]);
+        // A quoted key may escape its dots ('serving\.knative\.dev/configuration').
+        const key = inner.replace(/^['"]|['"]$/g, '').replace(/\\(.)/g, '$1');
+        next.push((v as Record<string, unknown>)[key]);
       }
     }
     values = next.filter((x) => x !== undefined);

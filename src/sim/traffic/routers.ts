@@ -8,6 +8,7 @@ import { createContourRouters } from './contour';
 import { createGatewayApiRouter } from './gateway-api';
 import { createGlooRouters } from './gloo';
 import { createIstioRouters } from './istio';
+import { createKnativeRouters } from './knative';
 import { createKumaRouter } from './kuma';
 import { createNginxRouter } from './nginx';
 import type { TrafficRouter } from './router';
@@ -30,6 +31,7 @@ export function createTrafficRouters(): TrafficRouter[] {
     createKumaRouter(),
     ...createTraefikRouters(),
     ...createSkipperRouters(),
+    ...createKnativeRouters(),
     serviceRouter,
   ];
 }

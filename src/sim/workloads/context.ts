@@ -7,7 +7,14 @@ import type { Clock, TimerHandle } from '../../shared/clock';
 import type { ClusterStore } from '../store';
 import { StoreError } from '../store';
 
-export type WorkKind = 'deployment' | 'replicaset' | 'daemonset' | 'endpoints' | 'hpa';
+export type WorkKind =
+  | 'deployment'
+  | 'replicaset'
+  | 'daemonset'
+  | 'endpoints'
+  | 'hpa'
+  | 'knative-service'
+  | 'knative-revision';
 
 export interface WorkItem {
   kind: WorkKind;

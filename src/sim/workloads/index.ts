@@ -15,6 +15,7 @@ import { reconcileDeployment } from './deployments';
 import { reconcileEndpoints } from './endpoints';
 import type { PodCpuModel } from './hpa';
 import { HPA_SYNC_PERIOD_MS, HorizontalPodAutoscalers } from './hpa';
+import { KnativeServing } from './knative';
 import { Kubelet } from './pods';
 import { reconcileReplicaSet } from './replicasets';
 
@@ -40,6 +41,7 @@ export class WorkloadControllers {
   private readonly ctx: ControllerContext;
   private readonly kubelet: Kubelet;
   private readonly hpas: HorizontalPodAutoscalers;
+  private readonly knative: KnativeServing;
   /** An informer cache of Services: which Endpoints a pod change touches (staleness is harmless). */
   private services: ClusterView | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -60,6 +62,7 @@ export class WorkloadControllers {
     };
     this.kubelet = new Kubelet(this.ctx, options.podHealth);
     this.hpas = new HorizontalPodAutoscalers(this.ctx, options.cpu);
+    this.knative = new KnativeServing(this.ctx);
   }
 
   start(): void {
@@ -75,6 +78,7 @@ export class WorkloadControllers {
       ['daemonset', R.daemonsets],
       ['endpoints', R.services],
       ['hpa', R.hpas],
+      ...this.knative.initial(),
     ];
     for (const [kind, ref] of initial) {
       for (const o of store.list(ref))
@@ -119,6 +123,10 @@ export class WorkloadControllers {
         return reconcileEndpoints(this.ctx, namespace, name);
       case 'hpa':
         return this.hpas.reconcile(namespace, name);
+      case 'knative-service':
+        return this.knative.reconcileService(namespace, name);
+      case 'knative-revision':
+        return this.knative.reconcileRevision(namespace, name);
     }
   }
 
@@ -127,6 +135,7 @@ export class WorkloadControllers {
     const namespace = object.metadata.namespace ?? '';
     const name = object.metadata.name;
     const owner = controllerOf(object.metadata);
+    this.knative.onEvent(event);
     if (same(ref, R.deployments)) this.ctx.enqueue('deployment', namespace, name);
     else if (same(ref, R.replicasets)) {
       this.ctx.enqueue('replicaset', namespace, name);

@@ -7,6 +7,7 @@ import { flaggerCrds } from './flagger';
 import { gatewayApiCrds } from './gateway-api';
 import { glooCrds } from './gloo';
 import { istioCrds } from './istio';
+import { knativeCrds } from './knative';
 import { kumaCrds } from './kuma';
 import { smiCrds } from './smi';
 import { traefikCrds } from './traefik';
@@ -22,6 +23,7 @@ export const preinstalledCrds: KubeObject[] = [
   ...smiCrds,
   ...apisixCrds,
   ...appMeshCrds,
+  ...knativeCrds,
 ];
 
 export { defineCrd } from './define';
