@@ -114,4 +114,18 @@ describe.skipIf(!binary)("Flagger's metrics at /metrics, scraped by Prometheus",
       1,
     );
   });
+
+  it("drops a cluster's series once this desktop stops driving it", async () => {
+    expect(bed.service.flaggerMetrics.render()).toContain('cluster="playground-staging"');
+    await bed.service.handlers['clusters.setControl']({
+      context: 'playground-staging',
+      enabled: false,
+    });
+    await bed.waitFor(
+      () => !bed.service.flaggerMetrics.render().includes('cluster="playground-staging"'),
+      'the series gone',
+    );
+    // flagger_info stays: it describes this Aviary, not a cluster.
+    expect(bed.service.flaggerMetrics.render()).toContain('flagger_info{');
+  });
 });

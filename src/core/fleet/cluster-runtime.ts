@@ -152,8 +152,7 @@ export class ClusterRuntime {
     this.stopped = true;
     this.options.clock.clearTimeout(this.recheck);
     this.stopWatch?.();
-    this.engine?.stop();
-    this.engine = undefined;
+    this.stopEngine();
     await this.lease?.stop({ release: true }).catch(() => undefined);
     this.lease = undefined;
     this.api?.close();
@@ -616,8 +615,7 @@ export class ClusterRuntime {
           this.startEngine();
           this.setControl({ context: this.context, mode: 'controlling', holder: lease.identity });
         } else {
-          this.engine?.stop();
-          this.engine = undefined;
+          this.stopEngine();
           this.setControl({
             context: this.context,
             mode: state.role === 'follower' ? 'standby' : 'offline',
@@ -640,11 +638,21 @@ export class ClusterRuntime {
   }
 
   private async stopControlling(): Promise<void> {
-    this.engine?.stop();
-    this.engine = undefined;
+    this.stopEngine();
     const lease = this.lease;
     this.lease = undefined;
     await lease?.stop({ release: true }).catch(() => undefined);
+  }
+
+  /**
+   * Whoever drives the cluster now exports its metrics: this desktop's series for it go
+   * (a Flagger restart resets its counters the same way).
+   */
+  private stopEngine(): void {
+    if (!this.engine) return;
+    this.engine.stop();
+    this.engine = undefined;
+    this.options.recorder?.forgetCluster(this.context);
   }
 
   /** Flagger's recorder calls for one tick (scheduler.go: SetStatus, SetWeight, ...). */
