@@ -109,7 +109,18 @@ const point: CanaryPoint = {
   marker: 'step',
 };
 
-function bed(d: CanaryDetail = detail(), log: LogRecord[] = []) {
+const earlier: CanaryPoint = {
+  ...point,
+  time: '2026-01-01T10:00:20.000Z',
+  canaryWeight: 20,
+  primaryWeight: 80,
+};
+
+function bed(
+  d: CanaryDetail = detail(),
+  log: LogRecord[] = [],
+  series: CanaryPoint[] = [earlier, point],
+) {
   const calls: { method: MethodName; args: unknown }[] = [];
   const listeners: ((event: ApiEvent) => void)[] = [];
   const transport: Transport = {
@@ -124,7 +135,7 @@ function bed(d: CanaryDetail = detail(), log: LogRecord[] = []) {
           case 'canaries.detail':
             return d;
           case 'canaries.series':
-            return [point];
+            return series;
           case 'log.tail':
             return log;
           case 'canaries.action':
@@ -184,6 +195,23 @@ describe('CanaryView header', () => {
     expect(screen.getByTestId('events').textContent).toContain(
       'Advance podinfo.test canary weight 30',
     );
+    expect(screen.queryByTestId('traffic-empty')).toBeNull();
+  });
+
+  it('names a Knative revision whole, and says when there is no traffic history yet', async () => {
+    bed(
+      detail({
+        revision: { lastAppliedSpec: 'podinfo-00002', lastPromotedSpec: 'podinfo-00001' },
+      }),
+      [],
+      // One moment only (just initialized): no split over time to draw.
+      [{ ...point, canaryWeight: 0, primaryWeight: 100, marker: undefined }],
+    );
+    await loaded();
+    const header = screen.getByTestId('canary-header');
+    expect(header.textContent).toContain('podinfo-00002');
+    expect(header.textContent).toContain('(primary podinfo-00001)');
+    expect(screen.getByTestId('traffic-empty').textContent).toContain('No traffic changes yet');
   });
 });
 

@@ -167,6 +167,17 @@ export class TrafficChart {
     const [canary, top] = chart.data.datasets;
     if (canary) canary.data = this.series.canary;
     if (top) top.data = this.series.top;
+    // Without two moments to span, a linear axis labels a meaningless range: show the ten
+    // minutes up to the one point (or to now).
+    const x = chart.options.scales?.['x'];
+    if (x) {
+      const first = this.series.canary[0]?.x;
+      const last = this.series.canary[this.series.canary.length - 1]?.x;
+      const flat = first === undefined || first === last;
+      const end = last ?? Date.now();
+      x.min = flat ? end - 10 * 60_000 : undefined;
+      x.max = flat ? end : undefined;
+    }
     chart.update('none');
   }
 
