@@ -8,6 +8,7 @@ import {
   dialog,
   ipcMain,
   Menu,
+  safeStorage,
   shell,
   type IpcMainInvokeEvent,
 } from 'electron';
@@ -19,6 +20,12 @@ import {
   startMetricsServer,
   type MetricsServer,
 } from '../core/controller/metrics-endpoint';
+import {
+  EncryptedFileStore,
+  firstAvailableStore,
+  type SecretCipher,
+} from '../core/secrets/encrypted-file-store';
+import { createKeytarStore } from '../core/secrets/keytar-store';
 import { configDir, SettingsStore, type WindowBounds } from '../core/settings';
 import { dispatchInvoke } from '../shared/dispatch';
 import type { InvokeOutcome } from '../shared/api';
@@ -70,6 +77,11 @@ async function start(): Promise<void> {
     settings,
     kubeconfigFlag: argValues('--kubeconfig').length ? argValues('--kubeconfig') : undefined,
     playgroundKubeconfig: argValues('--playground-kubeconfig')[0],
+    // The OS keychain through keytar, else values encrypted with safeStorage's OS-held key.
+    secrets: firstAvailableStore([
+      createKeytarStore(),
+      new EncryptedFileStore(join(configDir(), 'secrets.json'), safeStorageCipher()),
+    ]),
     log,
   });
   await service.start();
@@ -103,6 +115,28 @@ async function start(): Promise<void> {
 const rendererIndex = (): string => join(import.meta.dirname, '../renderer/index.html');
 
 /** Only our own renderer page may call the API. */
+/**
+ * Electron's safeStorage as a SecretCipher. On Linux without a Secret Service it falls back
+ * to "basic_text", a key written in Chromium's source: that is plain text in all but name,
+ * so it counts as no keychain.
+ */
+function safeStorageCipher(): SecretCipher {
+  return {
+    available: () => {
+      if (!safeStorage.isEncryptionAvailable())
+        return { ok: false, reason: "Electron's safeStorage has no OS key" };
+      if (process.platform === 'linux' && safeStorage.getSelectedStorageBackend() === 'basic_text')
+        return {
+          ok: false,
+          reason: "Electron's safeStorage would use a built-in key (no Secret Service running)",
+        };
+      return { ok: true };
+    },
+    encrypt: (plain) => safeStorage.encryptString(plain),
+    decrypt: (encrypted) => safeStorage.decryptString(encrypted),
+  };
+}
+
 function fromOwnRenderer(event: IpcMainInvokeEvent): boolean {
   const url = event.senderFrame?.url ?? '';
   return (

@@ -2,8 +2,8 @@
  * The OS keychain through `keytar` (macOS Keychain, Windows Credential Manager, the Secret
  * Service over D-Bus on Linux), under the service name "Aviary". keytar is an optional native
  * module: it is loaded on first use, and a missing or broken build, or a Linux session without
- * a Secret Service, makes available() say why instead of failing the app. Electron's
- * safeStorage could be a second backend (src/main only, since it needs electron).
+ * a Secret Service, makes available() say why instead of failing the app. Inside Electron,
+ * safeStorage is the second backend (encrypted-file-store.ts, wired in src/main).
  */
 import type { SecretStore, SecretStoreStatus } from './secret-store';
 import { SecretStoreUnavailableError, checkSecretName, withoutValue } from './secret-store';
