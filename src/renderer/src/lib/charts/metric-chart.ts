@@ -5,6 +5,7 @@
  */
 import type { Chart, ChartConfiguration, ScriptableContext, TooltipItem } from 'chart.js';
 import type { CanaryPoint } from '../../../../shared/api';
+import { onThemeChange } from '../theme';
 import { markersPlugin, setMarkers } from './markers';
 import { addCheckPoint, type CheckPoint } from './series';
 import { canvasContext, paintAxes, registerCharts, timeTick, tokenColor, withAlpha } from './setup';
@@ -45,6 +46,7 @@ export class MetricChart {
   readonly chart: Chart<'line', CheckPoint[]> | undefined;
   private points: CheckPoint[] = [];
   private colors: MetricColors;
+  private offTheme: (() => void) | undefined;
 
   constructor(
     canvas: HTMLCanvasElement,
@@ -54,6 +56,8 @@ export class MetricChart {
     this.colors = readMetricColors(host);
     const ctx = canvasContext(canvas);
     if (!ctx) return;
+    // A canvas does not follow CSS: repaint in the new theme's colours.
+    this.offTheme = onThemeChange(() => this.setColors(readMetricColors(host)));
     const ChartJs = registerCharts();
     const { text, grid } = this.colors;
     const unit = options.unit ? ` ${options.unit}` : '';
@@ -192,6 +196,7 @@ export class MetricChart {
   }
 
   destroy(): void {
+    this.offTheme?.();
     this.chart?.destroy();
   }
 }

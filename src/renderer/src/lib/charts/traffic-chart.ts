@@ -7,6 +7,7 @@
  */
 import type { Chart, ChartConfiguration, TooltipItem } from 'chart.js';
 import type { CanaryPoint } from '../../../../shared/api';
+import { onThemeChange } from '../theme';
 import { markersPlugin, setMarkers, type MarkerOptions } from './markers';
 import { addTrafficPoint, emptyTraffic, type TrafficSeries, type WeightPoint } from './series';
 import { canvasContext, paintAxes, registerCharts, timeTick, tokenColor, withAlpha } from './setup';
@@ -47,6 +48,8 @@ export function markerStyles(colors: ChartColors): MarkerOptions['styles'] {
 
 export interface TrafficChartOptions {
   colors: ChartColors;
+  /** Where the colours come from: given, the chart repaints when the theme changes. */
+  host?: Element;
   /** Off for benchmarks of the redraw itself. */
   animation?: boolean;
 }
@@ -54,6 +57,7 @@ export interface TrafficChartOptions {
 export class TrafficChart {
   readonly chart: Chart<'line', WeightPoint[]> | undefined;
   private readonly series: TrafficSeries = emptyTraffic();
+  private offTheme: (() => void) | undefined;
 
   constructor(canvas: HTMLCanvasElement, options: TrafficChartOptions) {
     const ctx = canvasContext(canvas);
@@ -132,6 +136,9 @@ export class TrafficChart {
       markers: series.markers,
       styles: markerStyles(colors),
     });
+    // A canvas does not follow CSS: repaint in the new theme's colours.
+    const host = options.host;
+    if (host) this.offTheme = onThemeChange(() => this.setColors(readColors(host)));
   }
 
   private tick(ms: number): string {
@@ -203,6 +210,7 @@ export class TrafficChart {
   }
 
   destroy(): void {
+    this.offTheme?.();
     this.chart?.destroy();
   }
 }
